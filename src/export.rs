@@ -1,0 +1,308 @@
+//! Exports of the registry for people and downstream systems: CSV (the default, on stdout),
+//! Excel, JSON (an array of objects) and Parquet (through polars). Rows are streamed from the
+//! database; only Parquet, being columnar, holds the table in memory.
+
+use std::io::Write;
+use std::path::Path;
+
+use futures_util::TryStreamExt;
+use sqlx::Row;
+
+use crate::registry::Registry;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Comma-separated values, UTF-8.
+    Csv,
+    /// Excel workbook.
+    Xlsx,
+    /// JSON array of objects.
+    Json,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// Why an export failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
+    /// Writing failed.
+    #[error("cannot write the export: {0}")]
+    Io(#[from] std::io::Error),
+    /// Writing CSV failed.
+    #[error("cannot write csv: {0}")]
+    Csv(#[from] csv::Error),
+    /// Writing the workbook failed.
+    #[error("cannot write the workbook: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    /// Writing Parquet failed.
+    #[error("cannot write parquet: {0}")]
+    Parquet(#[from] polars::error::PolarsError),
+    /// A format needs a file.
+    #[error("{0} output needs --out FILE")]
+    NeedsFile(&'static str),
+}
+
+impl From<sqlx::Error> for ExportError {
+    fn from(error: sqlx::Error) -> Self {
+        ExportError::Registry(error.into())
+    }
+}
+
+/// A query whose rows are exported, every column read as nullable text or integer.
+pub struct TableQuery {
+    /// Column names of the export.
+    pub columns: Vec<&'static str>,
+    /// SQL producing those columns in order.
+    pub sql: String,
+    /// Text bound to `$1`, if the SQL has a parameter.
+    pub parameter: Option<i64>,
+}
+
+/// Accepted records with their subject person.
+pub fn records_query() -> TableQuery {
+    TableQuery {
+        columns: vec![
+            "file", "sheet", "row", "source", "mapping", "name", "id_number", "id_status", "birth_date",
+            "gender", "phone", "address", "region_code", "event_kind", "event_date", "attributes",
+            "name_raw", "id_raw", "record_id", "file_sha256",
+        ],
+        sql: "SELECT f.file_name, r.sheet, r.row_number, r.department, r.mapping, m.name, m.id_number, \
+              m.id_status, m.birth_date, m.gender, m.phone, m.address, m.region_code, r.event_kind, \
+              r.event_date, r.attributes, m.name_raw, m.id_raw, r.id, f.sha256 \
+              FROM records r JOIN files f ON f.id = r.file_id \
+              LEFT JOIN mentions m ON m.file_id = r.file_id AND m.sheet = r.sheet \
+              AND m.row_number = r.row_number AND m.role = 'subject' ORDER BY r.id"
+            .into(),
+        parameter: None,
+    }
+}
+
+/// Rejected rows and dropped values, all files or one.
+pub fn rejects_query(file_id: Option<i64>) -> TableQuery {
+    let filter = if file_id.is_some() {
+        "WHERE j.file_id = $1 "
+    } else {
+        ""
+    };
+    TableQuery {
+        columns: vec![
+            "file", "sheet", "row", "column", "value", "reason", "severity",
+        ],
+        sql: format!(
+            "SELECT f.file_name, j.sheet, j.row_number, j.column_name, j.value, j.reason, j.severity \
+             FROM rejects j JOIN files f ON f.id = j.file_id {filter}ORDER BY j.id"
+        ),
+        parameter: file_id,
+    }
+}
+
+fn cell(row: &sqlx::any::AnyRow, index: usize) -> Option<String> {
+    if let Ok(value) = row.try_get::<Option<String>, _>(index) {
+        return value;
+    }
+    if let Ok(value) = row.try_get::<Option<i64>, _>(index) {
+        return value.map(|v| v.to_string());
+    }
+    row.try_get::<Option<f64>, _>(index)
+        .ok()
+        .flatten()
+        .map(|v| v.to_string())
+}
+
+/// Something rows can be written to.
+trait TableSink {
+    fn header(&mut self, columns: &[&str]) -> Result<(), ExportError>;
+    fn row(&mut self, values: &[Option<String>]) -> Result<(), ExportError>;
+    fn finish(self: Box<Self>) -> Result<(), ExportError>;
+}
+
+struct CsvSink<W: Write>(csv::Writer<W>);
+
+impl<W: Write> TableSink for CsvSink<W> {
+    fn header(&mut self, columns: &[&str]) -> Result<(), ExportError> {
+        self.0.write_record(columns)?;
+        Ok(())
+    }
+    fn row(&mut self, values: &[Option<String>]) -> Result<(), ExportError> {
+        self.0
+            .write_record(values.iter().map(|v| v.as_deref().unwrap_or("")))?;
+        Ok(())
+    }
+    fn finish(mut self: Box<Self>) -> Result<(), ExportError> {
+        self.0.flush()?;
+        Ok(())
+    }
+}
+
+struct JsonSink<W: Write> {
+    out: W,
+    columns: Vec<String>,
+    first: bool,
+}
+
+impl<W: Write> TableSink for JsonSink<W> {
+    fn header(&mut self, columns: &[&str]) -> Result<(), ExportError> {
+        self.columns = columns.iter().map(|c| c.to_string()).collect();
+        self.out.write_all(b"[")?;
+        Ok(())
+    }
+    fn row(&mut self, values: &[Option<String>]) -> Result<(), ExportError> {
+        let mut object = serde_json::Map::new();
+        for (column, value) in self.columns.iter().zip(values) {
+            let value = match value {
+                None => serde_json::Value::Null,
+                Some(text) if column == "attributes" => serde_json::from_str(text)
+                    .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+                Some(text) if column == "row" => text
+                    .parse::<i64>()
+                    .map(serde_json::Value::from)
+                    .unwrap_or_else(|_| serde_json::Value::String(text.clone())),
+                Some(text) => serde_json::Value::String(text.clone()),
+            };
+            object.insert(column.clone(), value);
+        }
+        if !self.first {
+            self.out.write_all(b",")?;
+        }
+        self.first = false;
+        self.out.write_all(b"\n")?;
+        serde_json::to_writer(&mut self.out, &object).map_err(std::io::Error::other)?;
+        Ok(())
+    }
+    fn finish(mut self: Box<Self>) -> Result<(), ExportError> {
+        self.out.write_all(b"\n]\n")?;
+        self.out.flush()?;
+        Ok(())
+    }
+}
+
+struct XlsxSink {
+    workbook: rust_xlsxwriter::Workbook,
+    path: std::path::PathBuf,
+    row: u32,
+    widths: Vec<usize>,
+}
+
+impl TableSink for XlsxSink {
+    fn header(&mut self, columns: &[&str]) -> Result<(), ExportError> {
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let sheet = self.workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name("data")?;
+        for (index, column) in columns.iter().enumerate() {
+            sheet.write_string_with_format(0, index as u16, *column, &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        self.widths = columns.iter().map(|c| c.len().max(8)).collect();
+        self.row = 1;
+        Ok(())
+    }
+    fn row(&mut self, values: &[Option<String>]) -> Result<(), ExportError> {
+        let sheet = self.workbook.worksheet_from_index(0)?;
+        for (index, value) in values.iter().enumerate() {
+            if let Some(value) = value {
+                // every value is written as text: ID numbers must never become numbers
+                sheet.write_string(self.row, index as u16, value)?;
+            }
+        }
+        self.row += 1;
+        Ok(())
+    }
+    fn finish(mut self: Box<Self>) -> Result<(), ExportError> {
+        self.workbook.save(&self.path)?;
+        Ok(())
+    }
+}
+
+struct ParquetSink {
+    path: std::path::PathBuf,
+    columns: Vec<String>,
+    data: Vec<Vec<Option<String>>>,
+}
+
+impl TableSink for ParquetSink {
+    fn header(&mut self, columns: &[&str]) -> Result<(), ExportError> {
+        self.columns = columns.iter().map(|c| c.to_string()).collect();
+        self.data = vec![Vec::new(); columns.len()];
+        Ok(())
+    }
+    fn row(&mut self, values: &[Option<String>]) -> Result<(), ExportError> {
+        for (column, value) in self.data.iter_mut().zip(values) {
+            column.push(value.clone());
+        }
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<(), ExportError> {
+        use polars::prelude::*;
+        let columns: Vec<Column> = self
+            .columns
+            .iter()
+            .zip(self.data)
+            .map(|(name, values)| Column::new(name.as_str().into(), values))
+            .collect();
+        let mut frame = DataFrame::new_infer_height(columns)?;
+        let file = std::fs::File::create(&self.path)?;
+        ParquetWriter::new(file).finish(&mut frame)?;
+        Ok(())
+    }
+}
+
+/// Writes the rows of `query` in `format` to `out` (or stdout for CSV and JSON).
+pub async fn export_table(
+    registry: &Registry,
+    query: &TableQuery,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<u64, ExportError> {
+    let mut sink: Box<dyn TableSink> = match (format, out) {
+        (Format::Csv, Some(path)) => Box::new(CsvSink(csv::Writer::from_writer(
+            std::io::BufWriter::new(std::fs::File::create(path)?),
+        ))),
+        (Format::Csv, None) => {
+            Box::new(CsvSink(csv::Writer::from_writer(std::io::stdout().lock())))
+        }
+        (Format::Json, Some(path)) => Box::new(JsonSink {
+            out: std::io::BufWriter::new(std::fs::File::create(path)?),
+            columns: Vec::new(),
+            first: true,
+        }),
+        (Format::Json, None) => Box::new(JsonSink {
+            out: std::io::stdout().lock(),
+            columns: Vec::new(),
+            first: true,
+        }),
+        (Format::Xlsx, Some(path)) => Box::new(XlsxSink {
+            workbook: rust_xlsxwriter::Workbook::new(),
+            path: path.to_path_buf(),
+            row: 0,
+            widths: Vec::new(),
+        }),
+        (Format::Parquet, Some(path)) => Box::new(ParquetSink {
+            path: path.to_path_buf(),
+            columns: Vec::new(),
+            data: Vec::new(),
+        }),
+        (Format::Xlsx, None) => return Err(ExportError::NeedsFile("xlsx")),
+        (Format::Parquet, None) => return Err(ExportError::NeedsFile("parquet")),
+    };
+    sink.header(&query.columns)?;
+    // the SQL is built from constants in this module, never from input
+    let mut sql = sqlx::query(sqlx::AssertSqlSafe(query.sql.as_str()));
+    if let Some(parameter) = query.parameter {
+        sql = sql.bind(parameter);
+    }
+    let mut rows = sql.fetch(registry.pool());
+    let mut count = 0u64;
+    let mut values = Vec::with_capacity(query.columns.len());
+    while let Some(row) = rows.try_next().await? {
+        values.clear();
+        values.extend((0..query.columns.len()).map(|i| cell(&row, i)));
+        sink.row(&values)?;
+        count += 1;
+    }
+    sink.finish()?;
+    Ok(count)
+}

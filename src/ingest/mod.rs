@@ -1,0 +1,351 @@
+//! Ingest: department files in, records and receipts out.
+//!
+//! For each file: hash it (a file already stored is a duplicate and a no-op), read it on a
+//! blocking thread ([`sink`]) while the registry writer stores batches in one transaction, then
+//! commit the rows, rejects and receipt together — or roll everything back if the file turns
+//! out to be unreadable halfway. The receipt and a rejects workbook are written to the receipts
+//! folder; one bad file never stops the next.
+
+pub mod receipt;
+pub mod rejects;
+pub mod report;
+pub mod sink;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use crate::mapping::MappingSet;
+use crate::mapping::resolve::Vocabulary;
+use crate::read::{ReadLimits, read_file};
+use crate::registry::{FileCounts, FileMeta, FileWriter, Registry, RegistryError};
+pub use receipt::{FileStatus, Receipt};
+use sink::IngestSink;
+
+/// How to ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Use this mapping for every file instead of detecting it.
+    pub mapping: Option<String>,
+    /// Where receipts and rejects workbooks are written; `None` writes none.
+    pub receipts_dir: Option<PathBuf>,
+    /// Who started the batch (`cli`, a connector name).
+    pub origin: String,
+    /// Reading limits.
+    pub limits: ReadLimits,
+    /// Show progress bars on a terminal.
+    pub progress: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            mapping: None,
+            receipts_dir: None,
+            origin: "cli".into(),
+            limits: ReadLimits::default(),
+            progress: false,
+        }
+    }
+}
+
+/// Ingests files into a registry.
+pub struct Ingestor<'a> {
+    registry: &'a Registry,
+    mappings: &'a MappingSet,
+    vocabulary: Vocabulary,
+    options: IngestOptions,
+}
+
+/// Expands files and folders (recursively) into the files to ingest, sorted by path. Hidden
+/// files, Office lock files (`~$…`) and lifeline's own receipts and rejects workbooks are left out.
+pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut stack = vec![path.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let entry = entry?.path();
+                    if entry.is_dir() {
+                        let name = entry.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                        if !name.starts_with('.') {
+                            stack.push(entry);
+                        }
+                    } else if is_input_file(&entry) {
+                        files.push(entry);
+                    }
+                }
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+fn is_input_file(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    !(name.starts_with('.')
+        || name.starts_with("~$")
+        || name.ends_with(".receipt.json")
+        || name.ends_with(".rejects.xlsx")
+        || name.ends_with(".md"))
+}
+
+/// SHA-256 (hex) and size of a file, streamed.
+pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buffer[..n]);
+    }
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+impl<'a> Ingestor<'a> {
+    /// An ingestor storing into `registry` with `mappings`.
+    pub fn new(
+        registry: &'a Registry,
+        mappings: &'a MappingSet,
+        options: IngestOptions,
+    ) -> Ingestor<'a> {
+        Ingestor {
+            registry,
+            mappings,
+            vocabulary: Vocabulary::new(mappings),
+            options,
+        }
+    }
+
+    /// Ingests files and folders as one batch; one receipt per file, in path order.
+    pub async fn ingest_paths(&self, paths: &[PathBuf]) -> Result<Vec<Receipt>, RegistryError> {
+        let files = match collect_files(paths) {
+            Ok(files) => files,
+            Err(error) => {
+                let mut receipt = Receipt::new(
+                    "",
+                    &paths
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                );
+                receipt.error = Some(format!("cannot list files: {error}"));
+                return Ok(vec![receipt]);
+            }
+        };
+        let batch_id = self.registry.start_batch(&self.options.origin).await?;
+        let mut receipts = Vec::with_capacity(files.len());
+        for file in files {
+            receipts.push(self.ingest_file(batch_id, &file).await?);
+        }
+        Ok(receipts)
+    }
+
+    /// Ingests one file. Problems with the file end up in its receipt; only a failing registry
+    /// is an error.
+    pub async fn ingest_file(&self, batch_id: i64, path: &Path) -> Result<Receipt, RegistryError> {
+        let started = Instant::now();
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        let mut receipt = Receipt::new(&file_name, &path.display().to_string());
+        receipt.batch_id = Some(batch_id);
+        match hash_file(path) {
+            Ok((sha256, size)) => {
+                receipt.sha256 = sha256;
+                receipt.size_bytes = size;
+            }
+            Err(error) => {
+                receipt.error = Some(format!("cannot read file: {error}"));
+                return Ok(self.finish_receipt(receipt, started).await);
+            }
+        }
+        if let Some(stored) = self.registry.find_file(&receipt.sha256).await? {
+            receipt.status = FileStatus::Duplicate;
+            receipt.file_id = Some(stored.id);
+            receipt.duplicate_of = Some(format!(
+                "{} (ingested {})",
+                stored.file_name, stored.ingested_at
+            ));
+            return Ok(self.finish_receipt(receipt, started).await);
+        }
+        let meta = FileMeta {
+            batch_id,
+            file_name: file_name.clone(),
+            path: path.display().to_string(),
+            sha256: receipt.sha256.clone(),
+            size_bytes: receipt.size_bytes as i64,
+            format: String::new(),
+            encoding: String::new(),
+        };
+        let mut writer = FileWriter::begin(self.registry, &meta).await?;
+        receipt.file_id = Some(writer.file_id());
+        let (sender, mut receiver) = mpsc::channel(4);
+        let progress = self.progress_bar(&file_name);
+        let reader = {
+            let path = path.to_path_buf();
+            let mappings = self.mappings.clone();
+            let vocabulary = self.vocabulary.clone();
+            let forced = self.options.mapping.clone();
+            let limits = self.options.limits;
+            let progress = progress.clone();
+            tokio::task::spawn_blocking(move || {
+                let mut sink =
+                    IngestSink::new(&mappings, &vocabulary, forced.as_deref(), sender, progress);
+                let result = read_file(&path, &limits, &mut sink);
+                if result.is_ok() && !sink.writer_gone {
+                    let _ = sink.finish();
+                }
+                (result, sink.sheets, sink.no_fit)
+            })
+        };
+        let mut write_error = None;
+        while let Some(batch) = receiver.recv().await {
+            if write_error.is_none()
+                && let Err(error) = writer.add(&batch.records, &batch.issues).await
+            {
+                write_error = Some(error);
+                receiver.close();
+            }
+        }
+        if let Some(progress) = &progress {
+            progress.finish_and_clear();
+        }
+        let (result, sheets, no_fit) = match reader.await {
+            Ok(outcome) => outcome,
+            Err(panic) => {
+                writer.rollback().await?;
+                receipt.error = Some(format!("internal error while reading: {panic}"));
+                return Ok(self.finish_receipt(receipt, started).await);
+            }
+        };
+        if let Some(error) = write_error {
+            let _ = writer.rollback().await;
+            return Err(error);
+        }
+        receipt.sheets = sheets;
+        receipt.total_sheets();
+        match result {
+            Err(error) => {
+                writer.rollback().await?;
+                receipt.error = Some(error.to_string());
+                receipt.sheets.clear();
+                receipt.total_sheets();
+            }
+            Ok(info) => {
+                receipt.format = info.format;
+                receipt.encoding = info.encoding;
+                if receipt.mappings.is_empty() {
+                    writer.rollback().await?;
+                    receipt.error = Some(match no_fit {
+                        Some(no_fit) => no_fit.to_string(),
+                        None => "no sheet has a header row with known column names".into(),
+                    });
+                } else {
+                    receipt.status = FileStatus::Ingested;
+                    receipt.seconds = started.elapsed().as_secs_f64();
+                    let receipt_json = serde_json::to_string(&receipt).unwrap_or_default();
+                    let counts = FileCounts {
+                        read: receipt.rows_read as i64,
+                        accepted: receipt.rows_accepted as i64,
+                        rejected: receipt.rows_rejected as i64,
+                        skipped: (receipt.rows_skipped_footer + receipt.rows_skipped_other) as i64,
+                    };
+                    writer
+                        .commit_with_format(
+                            &receipt.mappings.join(","),
+                            counts,
+                            &receipt_json,
+                            &receipt.format,
+                            &receipt.encoding,
+                        )
+                        .await?;
+                }
+            }
+        }
+        Ok(self.finish_receipt(receipt, started).await)
+    }
+
+    fn progress_bar(&self, file_name: &str) -> Option<indicatif::ProgressBar> {
+        if !self.options.progress {
+            return None;
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg}: {pos} rows ({per_sec}) {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(file_name.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Some(bar)
+    }
+
+    /// Writes the receipt (and the rejects workbook) to the receipts folder.
+    async fn finish_receipt(&self, mut receipt: Receipt, started: Instant) -> Receipt {
+        receipt.seconds = started.elapsed().as_secs_f64();
+        let Some(dir) = &self.options.receipts_dir else {
+            return receipt;
+        };
+        if let Err(error) = std::fs::create_dir_all(dir) {
+            tracing::warn!(folder = %dir.display(), %error, "cannot create the receipts folder");
+            return receipt;
+        }
+        let stem = format!(
+            "{}.{}",
+            receipt.file,
+            receipt.sha256.get(..8).unwrap_or("unhashed")
+        );
+        if receipt.status == FileStatus::Ingested
+            && receipt.rows_rejected
+                + receipt
+                    .sheets
+                    .iter()
+                    .map(|s| s.values_with_issues)
+                    .sum::<u64>()
+                > 0
+            && let Some(file_id) = receipt.file_id
+        {
+            let path = dir.join(format!("{stem}.rejects.xlsx"));
+            match rejects::write_rejects_workbook(self.registry, Some(file_id), &path).await {
+                Ok(_) => receipt.rejects_workbook = Some(path.display().to_string()),
+                Err(error) => {
+                    tracing::warn!(file = %path.display(), %error, "cannot write the rejects workbook")
+                }
+            }
+        }
+        let suffix = if receipt.status == FileStatus::Duplicate {
+            "duplicate.receipt.json"
+        } else {
+            "receipt.json"
+        };
+        let path = dir.join(format!("{stem}.{suffix}"));
+        receipt.receipt_path = Some(path.display().to_string());
+        match serde_json::to_string_pretty(&receipt) {
+            Ok(json) => {
+                if let Err(error) = std::fs::write(&path, json) {
+                    tracing::warn!(file = %path.display(), %error, "cannot write the receipt");
+                    receipt.receipt_path = None;
+                }
+            }
+            Err(error) => tracing::warn!(%error, "cannot serialize the receipt"),
+        }
+        receipt
+    }
+}

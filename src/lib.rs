@@ -1,0 +1,19 @@
+//! lifeline: a data-sharing hub that finds households in sudden hardship (the 2014 Anhui
+//! "救急难" notice) from the records other departments already hold.
+//!
+//! The pipeline: **pull** department exports ([`read`]: Excel, WPS, CSV in any CJK encoding) →
+//! **map** their columns onto the canonical record ([`mapping`], configured in
+//! `mappings/*.toml`) → **normalize** every value ([`normalize`]: ID numbers, names, dates,
+//! phones, money, addresses) → **store** records, the persons they name and every rejected value
+//! with its lineage ([`registry`], SQLite or PostgreSQL) — see [`ingest`] for the per-file flow
+//! and its receipts — then match people, flag households and serve the registry (later stages).
+#![deny(missing_docs)]
+
+pub mod export;
+pub mod ingest;
+pub mod mapping;
+pub mod normalize;
+pub mod read;
+pub mod record;
+pub mod registry;
+pub mod samples;

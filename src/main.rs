@@ -1,0 +1,282 @@
+//! The `lifeline` command: the only place that prints errors for people.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use lifeline::export::{Format, export_table, records_query, rejects_query};
+use lifeline::ingest::{FileStatus, IngestOptions, Ingestor, Receipt};
+use lifeline::mapping::MappingSet;
+use lifeline::registry::{Registry, Table};
+
+/// lifeline: find households in sudden hardship from the records departments already hold.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// Registry database: sqlite:PATH (default sqlite:lifeline.db) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "LIFELINE_DB")]
+    db: Option<String>,
+    /// Folder of mapping files (default: ./mappings if present, else the built-in mappings).
+    #[arg(long, global = true, env = "LIFELINE_MAPPINGS")]
+    mappings: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Ingest Excel/CSV exports (files or folders) into the registry, with a receipt per file.
+    Ingest {
+        /// Use this mapping instead of detecting one from the headers.
+        #[arg(long)]
+        mapping: Option<String>,
+        /// Folder for receipts (JSON) and rejects workbooks.
+        #[arg(long, default_value = "receipts")]
+        receipts: PathBuf,
+        /// Print receipts as JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Export the registry.
+    Export {
+        /// What to export.
+        what: ExportWhat,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Output file (default: stdout, for csv and json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Generate realistic exports of every source, with ground truth.
+    Samples {
+        /// Number of households.
+        #[arg(long, default_value_t = 60)]
+        households: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 20141)]
+        seed: u64,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Ingest the shipped samples into a fresh SQLite registry and show what was found.
+    Demo {
+        /// Folder of exports to use (default: the shipped samples/).
+        #[arg(long)]
+        samples: Option<PathBuf>,
+    },
+    /// Validate the mapping files and print what they contain.
+    Check,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExportWhat {
+    /// One line per accepted row.
+    Records,
+    /// One line per rejected row or dropped value.
+    Rejects,
+}
+
+fn load_mappings(dir: Option<&Path>) -> Result<MappingSet> {
+    match dir {
+        Some(dir) => MappingSet::load_dir(dir).context("invalid mappings"),
+        None if Path::new("mappings").is_dir() => {
+            MappingSet::load_dir(Path::new("mappings")).context("invalid mappings")
+        }
+        None => MappingSet::built_in().context("invalid built-in mappings"),
+    }
+}
+
+fn default_db() -> String {
+    "sqlite:lifeline.db".into()
+}
+
+fn print_receipts(receipts: &[Receipt], json: bool) {
+    for receipt in receipts {
+        if json {
+            println!("{}", serde_json::to_string(receipt).unwrap_or_default());
+        } else {
+            println!("{}", receipt.summary());
+        }
+    }
+}
+
+async fn ingest(
+    registry: &Registry,
+    mappings: &MappingSet,
+    mapping: Option<String>,
+    receipts_dir: PathBuf,
+    paths: &[PathBuf],
+) -> Result<Vec<Receipt>> {
+    if let Some(name) = &mapping
+        && mappings.get(name).is_none()
+    {
+        anyhow::bail!(
+            "no mapping named \"{name}\" (known: {})",
+            mappings.names().join(", ")
+        );
+    }
+    let options = IngestOptions {
+        mapping,
+        receipts_dir: Some(receipts_dir),
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        ..IngestOptions::default()
+    };
+    let ingestor = Ingestor::new(registry, mappings, options);
+    Ok(ingestor.ingest_paths(paths).await?)
+}
+
+fn samples_dir(explicit: Option<PathBuf>) -> PathBuf {
+    explicit.unwrap_or_else(|| {
+        let local = PathBuf::from("samples");
+        if local.is_dir() {
+            local
+        } else {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+        }
+    })
+}
+
+async fn demo(
+    cli_db: Option<String>,
+    mappings: &MappingSet,
+    samples: Option<PathBuf>,
+) -> Result<bool> {
+    let samples = samples_dir(samples);
+    let db = cli_db.unwrap_or_else(|| "sqlite:lifeline-demo.db".into());
+    if let Some(path) = db.strip_prefix("sqlite:") {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+    println!("lifeline demo: ingesting {} into {db}\n", samples.display());
+    let registry = Registry::open(&db).await?;
+    let receipts = ingest(
+        &registry,
+        mappings,
+        None,
+        PathBuf::from("receipts"),
+        &[samples],
+    )
+    .await?;
+    print_receipts(&receipts, false);
+    let ok = receipts.iter().all(|r| r.status != FileStatus::Failed);
+    println!();
+    println!(
+        "registry: {} files, {} records, {} person mentions, {} rejects/value issues",
+        registry.count(Table::Files).await?,
+        registry.count(Table::Records).await?,
+        registry.count(Table::Mentions).await?,
+        registry.count(Table::Rejects).await?,
+    );
+    lifeline::ingest::report::print_overview(&registry).await?;
+    println!(
+        "\nnext: `lifeline --db {db} export records` lists every accepted row with its lineage"
+    );
+    registry.close().await;
+    Ok(ok)
+}
+
+async fn run(cli: Cli) -> Result<bool> {
+    let mappings = load_mappings(cli.mappings.as_deref())?;
+    match cli.command {
+        Command::Check => {
+            for mapping in &mappings.mappings {
+                println!(
+                    "{}: {} ({}), {} fields, roles: {}",
+                    mapping.source,
+                    mapping.name,
+                    mapping.title,
+                    mapping.fields.len(),
+                    mapping.roles.join(", ")
+                );
+            }
+            println!("{} mappings ok", mappings.mappings.len());
+            Ok(true)
+        }
+        Command::Demo { samples } => demo(cli.db, &mappings, samples).await,
+        Command::Samples {
+            households,
+            seed,
+            out,
+        } => {
+            let summary = lifeline::samples::generate(
+                &lifeline::samples::SampleOptions { households, seed },
+                &out,
+            )
+            .with_context(|| format!("cannot generate samples into {}", out.display()))?;
+            for (path, rows) in &summary.files {
+                println!("{}: {rows} rows", path.display());
+            }
+            println!(
+                "{} households, {} persons, {} person mentions; truth in {}",
+                summary.households,
+                summary.persons,
+                summary.mentions,
+                out.join("truth").display()
+            );
+            Ok(true)
+        }
+        Command::Ingest {
+            mapping,
+            receipts,
+            json,
+            paths,
+        } => {
+            let db = cli.db.unwrap_or_else(default_db);
+            let registry = Registry::open(&db).await?;
+            let receipts = ingest(&registry, &mappings, mapping, receipts, &paths).await?;
+            print_receipts(&receipts, json);
+            registry.close().await;
+            Ok(receipts.iter().all(|r| r.status != FileStatus::Failed))
+        }
+        Command::Export { what, format, out } => {
+            let db = cli.db.unwrap_or_else(default_db);
+            let registry = Registry::open(&db).await?;
+            let query = match what {
+                ExportWhat::Records => records_query(),
+                ExportWhat::Rejects => rejects_query(None),
+            };
+            let count = export_table(&registry, &query, format, out.as_deref()).await?;
+            if let Some(out) = &out {
+                eprintln!("{count} rows written to {}", out.display());
+            }
+            registry.close().await;
+            Ok(true)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,320 @@
+//! Delimited text exports (CSV, TSV): encoding and delimiter detected from the content, rows
+//! streamed through the `csv` crate so memory does not grow with the file.
+//!
+//! Exports from Chinese office software arrive as UTF-8, UTF-8 with a byte-order mark, GBK /
+//! GB18030 (Excel's "CSV" on a Chinese Windows) or UTF-16 ("Unicode text" from WPS and Excel).
+//! The whole file is checked before reading, so a file is never half-read in a wrong encoding.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use encoding_rs::{Encoding, GB18030, UTF_8, UTF_16BE, UTF_16LE};
+
+use super::{CellValue, FileInfo, ReadError, ReadLimits, RowSink, SheetMeta};
+
+/// A detected text encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DetectedEncoding {
+    /// The encoding to decode with.
+    pub encoding: &'static Encoding,
+    /// Whether the file starts with a byte-order mark.
+    pub bom: bool,
+}
+
+impl DetectedEncoding {
+    /// Name for receipts: `utf-8`, `utf-8-bom`, `gb18030`, `utf-16le`, `utf-16be`.
+    pub fn name(&self) -> String {
+        if self.encoding == UTF_8 && self.bom {
+            "utf-8-bom".into()
+        } else {
+            self.encoding.name().to_ascii_lowercase()
+        }
+    }
+}
+
+/// Detects the encoding of a whole file: a byte-order mark if present, else UTF-8 if every byte
+/// sequence is valid UTF-8, else GB18030 (a superset of GBK and GB2312) if every sequence is
+/// valid there; anything else is refused with the offset of the first bad byte.
+pub fn detect_encoding(path: &Path) -> Result<DetectedEncoding, ReadError> {
+    let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
+    let mut head = [0u8; 3];
+    let mut read = 0;
+    while read < 3 {
+        let n = file.read(&mut head[read..])?;
+        if n == 0 {
+            break;
+        }
+        read += n;
+    }
+    if read >= 3 && head == [0xEF, 0xBB, 0xBF] {
+        return Ok(DetectedEncoding {
+            encoding: UTF_8,
+            bom: true,
+        });
+    }
+    if read >= 2 && head[..2] == [0xFF, 0xFE] {
+        return Ok(DetectedEncoding {
+            encoding: UTF_16LE,
+            bom: true,
+        });
+    }
+    if read >= 2 && head[..2] == [0xFE, 0xFF] {
+        return Ok(DetectedEncoding {
+            encoding: UTF_16BE,
+            bom: true,
+        });
+    }
+    // Re-read from the start: one pass validating UTF-8 and GB18030 side by side.
+    let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
+    let mut utf8 = Utf8Validator::new();
+    let mut gb = GB18030.new_decoder_without_bom_handling();
+    let mut gb_ok = true;
+    let mut gb_bad_offset = 0u64;
+    let mut scratch = String::with_capacity(1 << 17);
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut offset = 0u64;
+    loop {
+        let n = file.read(&mut chunk)?;
+        let last = n == 0;
+        let bytes = &chunk[..n];
+        utf8.feed(bytes, last);
+        if gb_ok {
+            let mut input = bytes;
+            loop {
+                scratch.clear();
+                let (result, consumed) =
+                    gb.decode_to_string_without_replacement(input, &mut scratch, last);
+                match result {
+                    encoding_rs::DecoderResult::InputEmpty => break,
+                    encoding_rs::DecoderResult::OutputFull => {
+                        input = &input[consumed..];
+                        scratch.reserve(1 << 17);
+                    }
+                    encoding_rs::DecoderResult::Malformed(_, _) => {
+                        gb_ok = false;
+                        gb_bad_offset = offset + (bytes.len() - input.len() + consumed) as u64;
+                        break;
+                    }
+                }
+            }
+        }
+        if last || (!utf8.valid && !gb_ok) {
+            break;
+        }
+        offset += n as u64;
+    }
+    if utf8.valid {
+        Ok(DetectedEncoding {
+            encoding: UTF_8,
+            bom: false,
+        })
+    } else if gb_ok {
+        Ok(DetectedEncoding {
+            encoding: GB18030,
+            bom: false,
+        })
+    } else {
+        Err(ReadError::UnknownEncoding {
+            offset: gb_bad_offset,
+        })
+    }
+}
+
+/// Streaming UTF-8 validation across chunk boundaries.
+struct Utf8Validator {
+    carry: Vec<u8>,
+    valid: bool,
+}
+
+impl Utf8Validator {
+    fn new() -> Self {
+        Utf8Validator {
+            carry: Vec::new(),
+            valid: true,
+        }
+    }
+
+    fn feed(&mut self, bytes: &[u8], last: bool) {
+        if !self.valid {
+            return;
+        }
+        let mut buffer = std::mem::take(&mut self.carry);
+        buffer.extend_from_slice(bytes);
+        match std::str::from_utf8(&buffer) {
+            Ok(_) => {}
+            Err(error) => {
+                let good = error.valid_up_to();
+                if error.error_len().is_none() && !last {
+                    // an incomplete sequence at the end of the chunk: keep it for the next one
+                    self.carry = buffer[good..].to_vec();
+                } else {
+                    self.valid = false;
+                }
+            }
+        }
+    }
+}
+
+/// Picks the field delimiter from the first lines: the candidate found on most lines.
+fn sniff_delimiter(sample: &str) -> char {
+    let candidates = [',', '\t', ';', '|'];
+    let lines: Vec<&str> = sample
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .take(30)
+        .collect();
+    let mut best = (',', 0usize);
+    for candidate in candidates {
+        let count = lines.iter().filter(|line| line.contains(candidate)).count();
+        if count > best.1 {
+            best = (candidate, count);
+        }
+    }
+    best.0
+}
+
+fn decoded_reader(path: &Path, detected: DetectedEncoding) -> Result<impl Read, ReadError> {
+    let file = File::open(path)?;
+    Ok(encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(detected.encoding))
+        .bom_sniffing(true)
+        .strip_bom(true)
+        .build(BufReader::with_capacity(1 << 16, file)))
+}
+
+/// Reads a delimited text file into `sink` as one sheet with an empty name.
+pub fn read_text(
+    path: &Path,
+    limits: &ReadLimits,
+    sink: &mut dyn RowSink,
+) -> Result<FileInfo, ReadError> {
+    let detected = detect_encoding(path)?;
+    // The 64 KiB cut may split a character: a lossy sample is enough for sniffing.
+    let mut head = Vec::with_capacity(64 * 1024);
+    decoded_reader(path, detected)?
+        .take(64 * 1024)
+        .read_to_end(&mut head)?;
+    let sample = String::from_utf8_lossy(&head);
+    let delimiter = sniff_delimiter(&sample);
+    let mut info = FileInfo {
+        format: "csv".into(),
+        encoding: detected.name(),
+        delimiter: Some(delimiter),
+        stopped: false,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter as u8)
+        .from_reader(decoded_reader(path, detected)?);
+    let sheet = SheetMeta {
+        name: String::new(),
+        hidden: false,
+    };
+    if sink.start_sheet(&sheet).is_break() {
+        info.stopped = true;
+        return Ok(info);
+    }
+    let mut record = csv::StringRecord::new();
+    let mut cells: Vec<CellValue> = Vec::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(error) => {
+                let line = error.position().map(|p| p.line()).unwrap_or(0);
+                return Err(ReadError::Csv {
+                    line,
+                    message: error.to_string(),
+                });
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        cells.clear();
+        cells.extend(record.iter().take(limits.max_columns).map(|field| {
+            if field.is_empty() {
+                CellValue::Empty
+            } else {
+                CellValue::Text(field.to_string())
+            }
+        }));
+        if sink.row(line.min(u32::MAX as u64) as u32, &cells) == ControlFlow::Break(()) {
+            info.stopped = true;
+            return Ok(info);
+        }
+    }
+    if sink.end_sheet().is_break() {
+        info.stopped = true;
+    }
+    Ok(info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn file_with(bytes: &[u8]) -> tempfile::NamedTempFile {
+        let mut file = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        file.write_all(bytes).unwrap();
+        file
+    }
+
+    #[test]
+    fn detects_utf8_bom_gbk_and_utf16() {
+        let text = "姓名,身份证号\n张三,340000\n";
+        assert_eq!(
+            detect_encoding(file_with(text.as_bytes()).path())
+                .unwrap()
+                .name(),
+            "utf-8"
+        );
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(
+            detect_encoding(file_with(&bom).path()).unwrap().name(),
+            "utf-8-bom"
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert_eq!(
+            detect_encoding(file_with(&gbk).path()).unwrap().name(),
+            "gb18030"
+        );
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(
+            detect_encoding(file_with(&utf16).path()).unwrap().name(),
+            "utf-16le"
+        );
+    }
+
+    #[test]
+    fn gbk_detected_even_when_the_first_64k_are_ascii() {
+        let mut bytes = "a,b\n".repeat(40_000).into_bytes();
+        let (gbk, _, _) = encoding_rs::GBK.encode("王伟,男\n");
+        bytes.extend_from_slice(&gbk);
+        assert_eq!(
+            detect_encoding(file_with(&bytes).path()).unwrap().name(),
+            "gb18030"
+        );
+    }
+
+    #[test]
+    fn bytes_of_no_cjk_encoding_are_refused() {
+        let bytes = [b'a', b',', 0x81, 0x20, 0xFF, 0xFF, b'\n'];
+        let error = detect_encoding(file_with(&bytes).path()).unwrap_err();
+        assert!(
+            matches!(error, ReadError::UnknownEncoding { .. }),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn delimiter_is_sniffed() {
+        assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n"), '\t');
+        assert_eq!(sniff_delimiter("a,b\n1,2\n"), ',');
+        assert_eq!(sniff_delimiter("a;b\n1;2\n"), ';');
+    }
+}

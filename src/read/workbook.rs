@@ -1,0 +1,244 @@
+//! Workbooks through calamine: every sheet, hidden ones included (marked as hidden), `.xlsx`
+//! worksheets streamed cell by cell so a 1,000,000-row sheet is read in bounded memory.
+//!
+//! Before calamine inflates anything, the zip directory is checked against [`ReadLimits`]: a part
+//! that would inflate to gigabytes (a zip bomb) is refused, not read.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use calamine::{Data, DataRef, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
+
+use super::{CellValue, FileFormat, FileInfo, ReadError, ReadLimits, RowSink, SheetMeta};
+
+/// Reads every worksheet of a workbook into `sink`.
+pub fn read_workbook(
+    path: &Path,
+    format: FileFormat,
+    limits: &ReadLimits,
+    sink: &mut dyn RowSink,
+) -> Result<FileInfo, ReadError> {
+    let mut info = FileInfo {
+        format: format.as_str().into(),
+        ..FileInfo::default()
+    };
+    match format {
+        FileFormat::Xlsx => {
+            check_zip_parts(path, limits)?;
+            let mut workbook: Xlsx<_> = Xlsx::new(BufReader::new(File::open(path)?))
+                .map_err(|e| ReadError::Corrupt(e.to_string()))?;
+            for (sheet, name) in worksheets(workbook.sheets_metadata()) {
+                if stream_xlsx_sheet(&mut workbook, &sheet, &name, limits, sink)?.is_break() {
+                    info.stopped = true;
+                    break;
+                }
+            }
+        }
+        FileFormat::Ods => {
+            check_zip_parts(path, limits)?;
+            let workbook = calamine::open_workbook::<calamine::Ods<_>, _>(path)
+                .map_err(|e| ReadError::Corrupt(e.to_string()))?;
+            info.stopped = read_ranges(workbook, limits, sink)?;
+        }
+        FileFormat::Xlsb => {
+            check_zip_parts(path, limits)?;
+            let workbook: Xlsb<_> = Xlsb::new(BufReader::new(File::open(path)?))
+                .map_err(|e| ReadError::Corrupt(e.to_string()))?;
+            info.stopped = read_ranges(workbook, limits, sink)?;
+        }
+        FileFormat::Xls => {
+            let workbook: Xls<_> = match Xls::new(BufReader::new(File::open(path)?)) {
+                Ok(workbook) => workbook,
+                Err(calamine::XlsError::Password) => return Err(ReadError::PasswordProtected),
+                Err(error) => return Err(ReadError::Corrupt(error.to_string())),
+            };
+            info.stopped = read_ranges(workbook, limits, sink)?;
+        }
+        FileFormat::Text => return super::text::read_text(path, limits, sink),
+    }
+    Ok(info)
+}
+
+/// Worksheets (not chart or macro sheets) with their metadata, in tab order.
+fn worksheets(sheets: &[calamine::Sheet]) -> Vec<(SheetMeta, String)> {
+    sheets
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| {
+            (
+                SheetMeta {
+                    name: s.name.clone(),
+                    hidden: s.visible != SheetVisible::Visible,
+                },
+                s.name.clone(),
+            )
+        })
+        .collect()
+}
+
+/// Refuses archives whose parts would inflate past the limits, using the sizes declared in the
+/// zip directory (nothing is inflated here).
+pub fn check_zip_parts(path: &Path, limits: &ReadLimits) -> Result<(), ReadError> {
+    let mut archive = zip::ZipArchive::new(BufReader::new(File::open(path)?))
+        .map_err(|e| ReadError::Corrupt(format!("not a readable zip archive: {e}")))?;
+    for index in 0..archive.len() {
+        let part = archive
+            .by_index_raw(index)
+            .map_err(|e| ReadError::Corrupt(format!("zip entry {index}: {e}")))?;
+        let name = part
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| format!("entry {index}"));
+        let uncompressed = part.size();
+        let compressed = part.compressed_size().max(1);
+        let ratio = uncompressed / compressed;
+        let is_sheet = name.starts_with("xl/worksheets/") || name == "content.xml";
+        let limit = if is_sheet {
+            limits.max_sheet_bytes
+        } else {
+            limits.max_part_bytes
+        };
+        if uncompressed > limit || (uncompressed > (10 << 20) && ratio > limits.max_ratio) {
+            return Err(ReadError::ZipBomb {
+                part: name,
+                uncompressed,
+                compressed,
+                limit,
+                ratio,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn stream_xlsx_sheet(
+    workbook: &mut Xlsx<BufReader<File>>,
+    sheet: &SheetMeta,
+    name: &str,
+    limits: &ReadLimits,
+    sink: &mut dyn RowSink,
+) -> Result<ControlFlow<()>, ReadError> {
+    if sink.start_sheet(sheet).is_break() {
+        return Ok(ControlFlow::Break(()));
+    }
+    let mut reader = workbook
+        .worksheet_cells_reader(name)
+        .map_err(|e| ReadError::Corrupt(format!("sheet {name}: {e}")))?;
+    let mut row: Vec<CellValue> = Vec::new();
+    let mut current: Option<u32> = None;
+    loop {
+        let cell = reader
+            .next_cell()
+            .map_err(|e| ReadError::Corrupt(format!("sheet {name}: {e}")))?;
+        let Some(cell) = cell else { break };
+        let (r, c) = cell.get_position();
+        if current != Some(r) {
+            if let Some(done) = current
+                && emit(sink, done, &mut row).is_break()
+            {
+                return Ok(ControlFlow::Break(()));
+            }
+            current = Some(r);
+        }
+        let c = c as usize;
+        if c >= limits.max_columns {
+            continue;
+        }
+        if row.len() <= c {
+            row.resize(c + 1, CellValue::Empty);
+        }
+        row[c] = from_data_ref(cell.get_value());
+    }
+    if let Some(done) = current
+        && emit(sink, done, &mut row).is_break()
+    {
+        return Ok(ControlFlow::Break(()));
+    }
+    Ok(sink.end_sheet())
+}
+
+/// Sends a completed row (0-based index `r`) to the sink as the 1-based row a person sees.
+fn emit(sink: &mut dyn RowSink, r: u32, row: &mut Vec<CellValue>) -> ControlFlow<()> {
+    while row.last().is_some_and(CellValue::is_blank) {
+        row.pop();
+    }
+    let flow = if row.is_empty() {
+        ControlFlow::Continue(())
+    } else {
+        sink.row(r + 1, row)
+    };
+    row.clear();
+    flow
+}
+
+/// Reads formats that calamine loads whole (xls, xlsb, ods): an .xls sheet holds at most 65,536
+/// rows, so memory stays bounded by the file.
+fn read_ranges<R>(
+    mut workbook: R,
+    limits: &ReadLimits,
+    sink: &mut dyn RowSink,
+) -> Result<bool, ReadError>
+where
+    R: Reader<BufReader<File>>,
+    R::Error: std::fmt::Display,
+{
+    for (sheet, name) in worksheets(workbook.sheets_metadata()) {
+        if sink.start_sheet(&sheet).is_break() {
+            return Ok(true);
+        }
+        let range = workbook
+            .worksheet_range(&name)
+            .map_err(|e| ReadError::Corrupt(format!("sheet {name}: {e}")))?;
+        let (first_row, first_column) = range.start().unwrap_or((0, 0));
+        let mut row: Vec<CellValue> = Vec::new();
+        for (offset, cells) in range.rows().enumerate() {
+            row.clear();
+            row.resize(first_column as usize, CellValue::Empty);
+            row.extend(cells.iter().map(from_data));
+            row.truncate(limits.max_columns);
+            if emit(sink, first_row + offset as u32, &mut row).is_break() {
+                return Ok(true);
+            }
+        }
+        if sink.end_sheet().is_break() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn from_data_ref(value: &DataRef<'_>) -> CellValue {
+    match value {
+        DataRef::Empty => CellValue::Empty,
+        DataRef::Int(v) => CellValue::Int(*v),
+        DataRef::Float(v) => CellValue::Float(*v),
+        DataRef::String(s) => CellValue::Text(s.clone()),
+        DataRef::SharedString(s) => CellValue::Text((*s).to_string()),
+        DataRef::Bool(b) => CellValue::Bool(*b),
+        DataRef::DateTime(d) => date_cell(d),
+        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => CellValue::Text(s.clone()),
+        DataRef::Error(e) => CellValue::Error(e.to_string()),
+    }
+}
+
+fn from_data(value: &Data) -> CellValue {
+    match value {
+        Data::Empty => CellValue::Empty,
+        Data::Int(v) => CellValue::Int(*v),
+        Data::Float(v) => CellValue::Float(*v),
+        Data::String(s) => CellValue::Text(s.clone()),
+        Data::Bool(b) => CellValue::Bool(*b),
+        Data::DateTime(d) => date_cell(d),
+        Data::DateTimeIso(s) | Data::DurationIso(s) => CellValue::Text(s.clone()),
+        Data::Error(e) => CellValue::Error(e.to_string()),
+    }
+}
+
+fn date_cell(value: &calamine::ExcelDateTime) -> CellValue {
+    match value.as_datetime() {
+        Some(datetime) if value.is_datetime() => CellValue::DateTime(datetime),
+        _ => CellValue::Float(value.as_f64()),
+    }
+}

@@ -1,0 +1,232 @@
+//! The registry: where accepted records, the persons they name, rejects and file receipts are
+//! stored, through sqlx on SQLite (the embedded default: one file in WAL mode) or PostgreSQL.
+//!
+//! The backend is chosen by URL (`sqlite:PATH`, `postgres://…`); the schema comes from
+//! migrations under `migrations/<backend>/`. SQL is written once with `$n` placeholders, which
+//! both backends accept. A file is stored in one transaction ([`FileWriter`]): its rows,
+//! rejects and receipt become visible together or not at all.
+
+mod write;
+
+use std::path::Path;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor, Row};
+
+pub use write::{FileCounts, FileMeta, FileWriter};
+
+/// The database behind a registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Why the registry failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The URL names no supported database.
+    #[error("unsupported registry url \"{0}\": use sqlite:PATH or postgres://USER@HOST/DB")]
+    UnsupportedUrl(String),
+    /// Connecting failed.
+    #[error("cannot open the registry at {url}: {source}")]
+    Connect {
+        /// The URL, without password.
+        url: String,
+        /// Driver error.
+        source: sqlx::Error,
+    },
+    /// Applying migrations failed.
+    #[error("cannot bring the registry schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A query failed.
+    #[error("registry query failed: {0}")]
+    Query(#[from] sqlx::Error),
+    /// Creating the folder of a SQLite file failed.
+    #[error("cannot create the folder for {path}: {source}")]
+    Folder {
+        /// The folder.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// A stored file, as found by its content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Registry id.
+    pub id: i64,
+    /// File name when it was ingested.
+    pub file_name: String,
+    /// When.
+    pub ingested_at: String,
+}
+
+/// An open registry.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Strips a password from a URL for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+impl Registry {
+    /// Opens (creating if needed) the registry at `url` and migrates it to the current schema.
+    pub async fn open(url: &str) -> Result<Registry, RegistryError> {
+        install_default_drivers();
+        let (backend, connect_url) = if let Some(path) = url.strip_prefix("sqlite:") {
+            let path = path.trim_start_matches("//");
+            let file = path.split('?').next().unwrap_or(path);
+            if file != ":memory:"
+                && let Some(parent) = Path::new(file).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|source| RegistryError::Folder {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+            let connect = if path.contains('?') {
+                format!("sqlite:{path}")
+            } else {
+                format!("sqlite:{path}?mode=rwc")
+            };
+            (Backend::Sqlite, connect)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(RegistryError::UnsupportedUrl(url.to_string()));
+        };
+        let options = AnyPoolOptions::new().max_connections(match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 8,
+        });
+        let options = if backend == Backend::Sqlite {
+            options.after_connect(|connection, _| {
+                Box::pin(async move {
+                    connection
+                        .execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    Ok(())
+                })
+            })
+        } else {
+            options
+        };
+        let pool =
+            options
+                .connect(&connect_url)
+                .await
+                .map_err(|source| RegistryError::Connect {
+                    url: redact(url),
+                    source,
+                })?;
+        match backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
+        }
+        Ok(Registry { pool, backend })
+    }
+
+    /// The connection pool, for queries of other modules.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a batch (one `ingest` call, one connector run) and returns its id.
+    pub async fn start_batch(&self, origin: &str) -> Result<i64, RegistryError> {
+        let row =
+            sqlx::query("INSERT INTO batches (started_at, origin) VALUES ($1, $2) RETURNING id")
+                .bind(now())
+                .bind(origin)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    /// The stored file with this SHA-256, if any.
+    pub async fn find_file(&self, sha256: &str) -> Result<Option<StoredFile>, RegistryError> {
+        let row = sqlx::query("SELECT id, file_name, ingested_at FROM files WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => Some(StoredFile {
+                id: row.try_get(0)?,
+                file_name: row.try_get(1)?,
+                ingested_at: row.try_get(2)?,
+            }),
+            None => None,
+        })
+    }
+
+    /// Counts rows of a table (records, mentions, rejects, files).
+    pub async fn count(&self, table: Table) -> Result<i64, RegistryError> {
+        let sql = format!("SELECT COUNT(*) FROM {}", table.name());
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    /// Closes the pool, flushing SQLite's WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Tables that can be counted.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    /// Ingested files.
+    Files,
+    /// Accepted rows.
+    Records,
+    /// Person mentions.
+    Mentions,
+    /// Rejects and value issues.
+    Rejects,
+}
+
+impl Table {
+    fn name(&self) -> &'static str {
+        match self {
+            Table::Files => "files",
+            Table::Records => "records",
+            Table::Mentions => "mentions",
+            Table::Rejects => "rejects",
+        }
+    }
+}
+
+/// The current time as RFC 3339 text, as stored in the registry.
+pub fn now() -> String {
+    chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}

@@ -1,0 +1,274 @@
+//! Writing one file into the registry in one transaction: its row in `files`, its records,
+//! mentions and rejects, then its receipt. Rows are inserted in multi-row statements.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row, Transaction};
+
+use super::{Registry, RegistryError};
+use crate::record::{Issue, Record};
+
+/// Rows per INSERT statement (mentions have 21 columns: 21 × 400 binds stay under SQLite's
+/// 32,766 and PostgreSQL's 65,535).
+const CHUNK: usize = 400;
+
+const RECORD_COLUMNS: &[&str] = &[
+    "file_id",
+    "sheet",
+    "row_number",
+    "department",
+    "mapping",
+    "event_kind",
+    "event_date",
+    "attributes",
+];
+const MENTION_COLUMNS: &[&str] = &[
+    "file_id",
+    "sheet",
+    "row_number",
+    "role",
+    "name",
+    "name_raw",
+    "id_number",
+    "id_raw",
+    "id_status",
+    "gender",
+    "birth_date",
+    "age",
+    "phone",
+    "address",
+    "province",
+    "city",
+    "county",
+    "township",
+    "village",
+    "region_code",
+    "relation",
+];
+const REJECT_COLUMNS: &[&str] = &[
+    "file_id",
+    "sheet",
+    "row_number",
+    "column_name",
+    "value",
+    "reason",
+    "severity",
+];
+
+fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut n = 1;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns.len() {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&n.to_string());
+            n += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// What is known about a file before its rows are stored.
+#[derive(Debug, Clone)]
+pub struct FileMeta {
+    /// Batch the file belongs to.
+    pub batch_id: i64,
+    /// File name as dropped.
+    pub file_name: String,
+    /// Full path when ingested.
+    pub path: String,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// Detected format.
+    pub format: String,
+    /// Detected text encoding, empty for workbooks.
+    pub encoding: String,
+}
+
+/// Row counts of a stored file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FileCounts {
+    /// Data rows read.
+    pub read: i64,
+    /// Rows accepted as records.
+    pub accepted: i64,
+    /// Rows rejected.
+    pub rejected: i64,
+    /// Footer, blank and repeated-header rows skipped.
+    pub skipped: i64,
+}
+
+/// One file being written; dropped without [`FileWriter::commit`], nothing of it remains.
+pub struct FileWriter {
+    tx: Transaction<'static, Any>,
+    file_id: i64,
+    sql_cache: Vec<(String, usize, String)>,
+}
+
+impl FileWriter {
+    /// Starts the file's transaction and its `files` row.
+    pub async fn begin(registry: &Registry, meta: &FileMeta) -> Result<FileWriter, RegistryError> {
+        let mut tx = registry.pool().begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO files (batch_id, file_name, path, sha256, size_bytes, format, encoding, \
+             mappings, rows_read, rows_accepted, rows_rejected, rows_skipped, receipt, ingested_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, '', 0, 0, 0, 0, '{}', $8) RETURNING id",
+        )
+        .bind(meta.batch_id)
+        .bind(&meta.file_name)
+        .bind(&meta.path)
+        .bind(&meta.sha256)
+        .bind(meta.size_bytes)
+        .bind(&meta.format)
+        .bind(&meta.encoding)
+        .bind(super::now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let file_id = row.try_get::<i64, _>(0)?;
+        Ok(FileWriter {
+            tx,
+            file_id,
+            sql_cache: Vec::new(),
+        })
+    }
+
+    /// The registry id of the file.
+    pub fn file_id(&self) -> i64 {
+        self.file_id
+    }
+
+    fn sql(&mut self, table: &str, columns: &[&str], rows: usize) -> String {
+        if let Some((_, _, sql)) = self
+            .sql_cache
+            .iter()
+            .find(|(t, n, _)| t == table && *n == rows)
+        {
+            return sql.clone();
+        }
+        let sql = insert_sql(table, columns, rows);
+        self.sql_cache.push((table.to_string(), rows, sql.clone()));
+        sql
+    }
+
+    /// Stores records (with their mentions) and issues.
+    pub async fn add(&mut self, records: &[Record], issues: &[Issue]) -> Result<(), RegistryError> {
+        let file_id = self.file_id;
+        for chunk in records.chunks(CHUNK) {
+            let sql = self.sql("records", RECORD_COLUMNS, chunk.len());
+            let mut query: Query<'_, Any, AnyArguments> =
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for record in chunk {
+                query = query
+                    .bind(file_id)
+                    .bind(record.sheet.as_str())
+                    .bind(record.row as i64)
+                    .bind(record.department.as_str())
+                    .bind(record.mapping.as_str())
+                    .bind(record.event_kind.as_str())
+                    .bind(record.event_date.map(|d| d.to_string()))
+                    .bind(serde_json::Value::Object(record.attributes.clone()).to_string());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        let mentions: Vec<(&Record, &crate::record::PersonMention)> = records
+            .iter()
+            .flat_map(|r| r.persons.iter().map(move |p| (r, p)))
+            .collect();
+        for chunk in mentions.chunks(CHUNK) {
+            let sql = self.sql("mentions", MENTION_COLUMNS, chunk.len());
+            let mut query: Query<'_, Any, AnyArguments> =
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (record, person) in chunk {
+                let address = &person.address;
+                query = query
+                    .bind(file_id)
+                    .bind(record.sheet.as_str())
+                    .bind(record.row as i64)
+                    .bind(person.role.as_str())
+                    .bind(person.name.as_ref().map(|n| n.normalized.clone()))
+                    .bind(person.name.as_ref().map(|n| n.raw.clone()))
+                    .bind(person.id_number.normalized.clone())
+                    .bind(person.id_number.raw.clone())
+                    .bind(person.id_number.status.as_str())
+                    .bind(person.gender.map(|g| g.as_str()))
+                    .bind(person.birth_date.map(|d| d.to_string()))
+                    .bind(person.age)
+                    .bind(person.phone.clone())
+                    .bind(if address.raw.is_empty() {
+                        None
+                    } else {
+                        Some(address.raw.clone())
+                    })
+                    .bind(address.province.clone())
+                    .bind(address.city.clone())
+                    .bind(address.county.clone())
+                    .bind(address.township.clone())
+                    .bind(address.village.clone())
+                    .bind(address.region_code.clone())
+                    .bind(person.relation.clone());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        for chunk in issues.chunks(CHUNK) {
+            let sql = self.sql("rejects", REJECT_COLUMNS, chunk.len());
+            let mut query: Query<'_, Any, AnyArguments> =
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for issue in chunk {
+                query = query
+                    .bind(file_id)
+                    .bind(issue.sheet.as_str())
+                    .bind(issue.row as i64)
+                    .bind(issue.column.as_str())
+                    .bind(issue.value.as_str())
+                    .bind(issue.reason.as_str())
+                    .bind(issue.severity.as_str());
+            }
+            query.execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Stores the receipt, counts and detected format, and commits everything of the file at once.
+    pub async fn commit_with_format(
+        mut self,
+        mappings: &str,
+        counts: FileCounts,
+        receipt_json: &str,
+        format: &str,
+        encoding: &str,
+    ) -> Result<(), RegistryError> {
+        sqlx::query(
+            "UPDATE files SET mappings = $1, rows_read = $2, rows_accepted = $3, rows_rejected = $4, \
+             rows_skipped = $5, receipt = $6, format = $8, encoding = $9 WHERE id = $7",
+        )
+        .bind(mappings)
+        .bind(counts.read)
+        .bind(counts.accepted)
+        .bind(counts.rejected)
+        .bind(counts.skipped)
+        .bind(receipt_json)
+        .bind(self.file_id)
+        .bind(format)
+        .bind(encoding)
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Abandons the file: nothing of it is stored.
+    pub async fn rollback(self) -> Result<(), RegistryError> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
