@@ -150,6 +150,17 @@ impl Registry {
         Ok(Registry { pool, backend })
     }
 
+    /// Connects to a database server without touching its schema (to create or drop test
+    /// databases, to check connectivity).
+    pub async fn open_admin(url: &str) -> Result<AnyPool, RegistryError> {
+        install_default_drivers();
+        AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(url)
+            .await
+            .map_err(|source| RegistryError::Connect { url: redact(url), source })
+    }
+
     /// The connection pool, for queries of other modules.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

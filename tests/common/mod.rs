@@ -1,0 +1,136 @@
+//! Shared helpers for integration tests: registries on every backend, small files.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use lifeline::ingest::{IngestOptions, Ingestor, Receipt};
+use lifeline::mapping::MappingSet;
+use lifeline::registry::Registry;
+
+/// A registry under test and what to do when done with it.
+pub struct TestRegistry {
+    pub registry: Registry,
+    pub label: String,
+    drop_database: Option<(String, String)>,
+}
+
+impl TestRegistry {
+    pub async fn cleanup(self) {
+        self.registry.close().await;
+        if let Some((admin_url, name)) = self.drop_database {
+            let admin = Registry::open_admin(&admin_url).await;
+            if let Ok(pool) = admin {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+            }
+        }
+    }
+}
+
+/// Every backend the suite runs on: SQLite always, PostgreSQL when `LIFELINE_TEST_POSTGRES`
+/// holds a server URL (CI sets it). Each gets a fresh, empty database.
+pub async fn registries(dir: &Path) -> Vec<TestRegistry> {
+    let mut out = vec![TestRegistry {
+        registry: Registry::open(&format!("sqlite:{}", dir.join("registry.db").display()))
+            .await
+            .expect("open sqlite registry"),
+        label: "sqlite".into(),
+        drop_database: None,
+    }];
+    if let Ok(admin_url) = std::env::var("LIFELINE_TEST_POSTGRES") {
+        let name = format!(
+            "lifeline_test_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0)
+        );
+        let admin = Registry::open_admin(&admin_url).await.expect("connect to postgres");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
+        admin.close().await;
+        let (base, _) = admin_url.rsplit_once('/').expect("postgres url ends with /DB");
+        let url = format!("{base}/{name}");
+        out.push(TestRegistry {
+            registry: Registry::open(&url).await.expect("open postgres registry"),
+            label: "postgres".into(),
+            drop_database: Some((admin_url, name)),
+        });
+    } else {
+        eprintln!("LIFELINE_TEST_POSTGRES not set: running the registry suite on SQLite only");
+    }
+    out
+}
+
+/// Ingests paths with the built-in mappings, receipts into `receipts`.
+pub async fn ingest(registry: &Registry, receipts: &Path, paths: &[PathBuf]) -> Vec<Receipt> {
+    let mappings = MappingSet::built_in().expect("built-in mappings");
+    let options = IngestOptions { receipts_dir: Some(receipts.to_path_buf()), ..IngestOptions::default() };
+    Ingestor::new(registry, &mappings, options)
+        .ingest_paths(paths)
+        .await
+        .expect("registry works")
+}
+
+/// Writes `text` to `dir/name`, encoded as given.
+pub fn write_text(dir: &Path, name: &str, text: &str, encoding: &'static encoding_rs::Encoding) -> PathBuf {
+    let path = dir.join(name);
+    let (bytes, _, _) = encoding.encode(text);
+    std::fs::File::create(&path).and_then(|mut f| f.write_all(&bytes)).expect("write file");
+    path
+}
+
+/// A minimal xlsx written by hand: one sheet whose `<sheetData>` content is given verbatim
+/// (inline strings), so tests can build files that break in the middle.
+pub fn write_raw_xlsx(path: &Path, sheet_data: &str) {
+    use zip::write::SimpleFileOptions;
+    let file = std::fs::File::create(path).expect("create xlsx");
+    let mut zip = zip::ZipWriter::new(file);
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let parts: [(&str, String); 5] = [
+        (
+            "[Content_Types].xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.into(),
+        ),
+        (
+            "_rels/.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.into(),
+        ),
+        (
+            "xl/workbook.xml",
+            r#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="明细" sheetId="1" r:id="rId1"/></sheets></workbook>"#.into(),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.into(),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#
+            ),
+        ),
+    ];
+    for (name, content) in parts {
+        zip.start_file(name, options).expect("zip entry");
+        zip.write_all(content.as_bytes()).expect("zip write");
+    }
+    zip.finish().expect("finish zip");
+}
+
+/// One `<row>` of inline-string cells.
+pub fn raw_row(row: u32, cells: &[&str]) -> String {
+    let mut xml = format!(r#"<row r="{row}">"#);
+    for (column, text) in cells.iter().enumerate() {
+        let letter = (b'A' + column as u8) as char;
+        xml.push_str(&format!(r#"<c r="{letter}{row}" t="inlineStr"><is><t>{text}</t></is></c>"#));
+    }
+    xml.push_str("</row>");
+    xml
+}
