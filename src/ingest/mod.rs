@@ -193,8 +193,13 @@ impl<'a> Ingestor<'a> {
             format: String::new(),
             encoding: String::new(),
         };
-        let mut writer = FileWriter::begin(self.registry, &meta).await?;
-        receipt.file_id = Some(writer.file_id());
+        let mut writer = match FileWriter::begin(self.registry, &meta).await {
+            Ok(writer) => writer,
+            Err(error) => {
+                receipt.error = Some(format!("the registry refused the file: {error}"));
+                return Ok(self.finish_receipt(receipt, started).await);
+            }
+        };
         let (sender, mut receiver) = mpsc::channel(4);
         let progress = self.progress_bar(&file_name);
         let reader = {
@@ -235,8 +240,10 @@ impl<'a> Ingestor<'a> {
             }
         };
         if let Some(error) = write_error {
-            let _ = writer.rollback().await;
-            return Err(error);
+            // e.g. a row the registry cannot take; the file is refused whole, the batch goes on
+            writer.rollback().await?;
+            receipt.error = Some(format!("the registry refused the file: {error}"));
+            return Ok(self.finish_receipt(receipt, started).await);
         }
         receipt.sheets = sheets;
         receipt.total_sheets();
@@ -258,6 +265,7 @@ impl<'a> Ingestor<'a> {
                     });
                 } else {
                     receipt.status = FileStatus::Ingested;
+                    receipt.file_id = Some(writer.file_id());
                     receipt.seconds = started.elapsed().as_secs_f64();
                     let receipt_json = serde_json::to_string(&receipt).unwrap_or_default();
                     let counts = FileCounts {
@@ -266,7 +274,7 @@ impl<'a> Ingestor<'a> {
                         rejected: receipt.rows_rejected as i64,
                         skipped: (receipt.rows_skipped_footer + receipt.rows_skipped_other) as i64,
                     };
-                    writer
+                    let committed = writer
                         .commit_with_format(
                             &receipt.mappings.join(","),
                             counts,
@@ -274,7 +282,12 @@ impl<'a> Ingestor<'a> {
                             &receipt.format,
                             &receipt.encoding,
                         )
-                        .await?;
+                        .await;
+                    if let Err(error) = committed {
+                        receipt.status = FileStatus::Failed;
+                        receipt.file_id = None;
+                        receipt.error = Some(format!("the registry refused the file: {error}"));
+                    }
                 }
             }
         }

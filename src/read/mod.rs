@@ -99,8 +99,8 @@ pub enum ReadError {
     PasswordProtected,
     /// A workbook part would inflate beyond the limits.
     #[error(
-        "workbook part {part} would inflate to {uncompressed} bytes from {compressed} \
-         (limit {limit} bytes, ratio {ratio}): refused as a possible zip bomb"
+        "workbook part {part} would inflate to {uncompressed} bytes from {compressed}, {limit}: \
+         refused as a possible zip bomb"
     )]
     ZipBomb {
         /// Part name inside the archive.
@@ -109,10 +109,8 @@ pub enum ReadError {
         uncompressed: u64,
         /// Compressed size.
         compressed: u64,
-        /// Limit that was exceeded.
-        limit: u64,
-        /// Compression ratio.
-        ratio: u64,
+        /// Which limit was exceeded, in words.
+        limit: String,
     },
     /// The workbook container or XML is damaged.
     #[error(
@@ -131,7 +129,7 @@ pub enum ReadError {
     #[error("file is not a spreadsheet or CSV (binary content of an unknown kind)")]
     Binary,
     /// An extension lifeline does not read.
-    #[error("unsupported file type .{0}: send .xlsx, .xls, .ods or .csv")]
+    #[error("unsupported file type {}: send .xlsx, .xls, .ods or .csv", shown_extension(.0))]
     Unsupported(String),
     /// A CSV record that cannot be parsed.
     #[error("csv line {line}: {message}")]
@@ -144,6 +142,14 @@ pub enum ReadError {
     /// Reading the file failed.
     #[error("cannot read file: {0}")]
     Io(#[from] std::io::Error),
+}
+
+fn shown_extension(extension: &str) -> String {
+    if extension.is_empty() {
+        "(the file name has no extension)".into()
+    } else {
+        format!(".{extension}")
+    }
 }
 
 /// Reads every sheet of `path` into `sink`, detecting format and encoding from the content.

@@ -95,7 +95,12 @@ pub fn sniff(path: &Path) -> Result<FileFormat, ReadError> {
         return Err(ReadError::Binary);
     }
     if named_workbook {
-        if head.starts_with(b"<") {
+        let start = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&head);
+        let first = start
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(start.len());
+        if start[first..].starts_with(b"<") {
             // "Excel" files written by web systems as HTML or SpreadsheetML tables.
             return Err(ReadError::Mislabelled {
                 extension,

@@ -92,9 +92,12 @@ pub fn detect_encoding(path: &Path) -> Result<DetectedEncoding, ReadError> {
                         input = &input[consumed..];
                         scratch.reserve(1 << 17);
                     }
-                    encoding_rs::DecoderResult::Malformed(_, _) => {
+                    encoding_rs::DecoderResult::Malformed(bad, extra) => {
                         gb_ok = false;
-                        gb_bad_offset = offset + (bytes.len() - input.len() + consumed) as u64;
+                        // `consumed` ends after the malformed sequence and the bytes read past it
+                        let end = bytes.len() - input.len() + consumed;
+                        gb_bad_offset =
+                            offset + end.saturating_sub(bad as usize + extra as usize) as u64;
                         break;
                     }
                 }
@@ -208,6 +211,9 @@ pub fn read_text(
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter as u8)
+        // `\n` as the terminator keeps record line numbers right for CRLF files (Excel and WPS
+        // on Windows); the `\r` left on the last field is trimmed below
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(decoded_reader(path, detected)?);
     let sheet = SheetMeta {
         name: String::new(),
@@ -234,6 +240,7 @@ pub fn read_text(
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         cells.clear();
         cells.extend(record.iter().take(limits.max_columns).map(|field| {
+            let field = field.strip_suffix('\r').unwrap_or(field);
             if field.is_empty() {
                 CellValue::Empty
             } else {

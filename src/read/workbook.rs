@@ -95,20 +95,27 @@ pub fn check_zip_parts(path: &Path, limits: &ReadLimits) -> Result<(), ReadError
         let compressed = part.compressed_size().max(1);
         let ratio = uncompressed / compressed;
         let is_sheet = name.starts_with("xl/worksheets/") || name == "content.xml";
-        let limit = if is_sheet {
+        let size_limit = if is_sheet {
             limits.max_sheet_bytes
         } else {
             limits.max_part_bytes
         };
-        if uncompressed > limit || (uncompressed > (10 << 20) && ratio > limits.max_ratio) {
-            return Err(ReadError::ZipBomb {
-                part: name,
-                uncompressed,
-                compressed,
-                limit,
-                ratio,
-            });
-        }
+        let limit = if uncompressed > size_limit {
+            format!("more than the {size_limit} bytes allowed")
+        } else if uncompressed > (10 << 20) && ratio > limits.max_ratio {
+            format!(
+                "a compression ratio of {ratio}, over the {} allowed",
+                limits.max_ratio
+            )
+        } else {
+            continue;
+        };
+        return Err(ReadError::ZipBomb {
+            part: name,
+            uncompressed,
+            compressed,
+            limit,
+        });
     }
     Ok(())
 }
@@ -134,6 +141,13 @@ fn stream_xlsx_sheet(
             .map_err(|e| ReadError::Corrupt(format!("sheet {name}: {e}")))?;
         let Some(cell) = cell else { break };
         let (r, c) = cell.get_position();
+        if current.is_some_and(|done| r < done) {
+            return Err(ReadError::Corrupt(format!(
+                "sheet {name}: row {} appears after row {}",
+                r + 1,
+                current.map_or(0, |done| done + 1)
+            )));
+        }
         if current != Some(r) {
             if let Some(done) = current
                 && emit(sink, done, &mut row).is_break()
@@ -238,7 +252,10 @@ fn from_data(value: &Data) -> CellValue {
 
 fn date_cell(value: &calamine::ExcelDateTime) -> CellValue {
     match value.as_datetime() {
-        Some(datetime) if value.is_datetime() => CellValue::DateTime(datetime),
+        // a date-formatted 0 (or less) is how systems write "no date", not 1899-12-31
+        Some(datetime) if value.is_datetime() && value.as_f64() >= 1.0 => {
+            CellValue::DateTime(datetime)
+        }
         _ => CellValue::Float(value.as_f64()),
     }
 }

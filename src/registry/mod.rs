@@ -158,7 +158,10 @@ impl Registry {
             .max_connections(1)
             .connect(url)
             .await
-            .map_err(|source| RegistryError::Connect { url: redact(url), source })
+            .map_err(|source| RegistryError::Connect {
+                url: redact(url),
+                source,
+            })
     }
 
     /// The connection pool, for queries of other modules.

@@ -5,7 +5,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Registry, RegistryError};
+use super::{Backend, Registry, RegistryError};
 use crate::record::{Issue, Record};
 
 /// Rows per INSERT statement (mentions have 21 columns: 21 × 400 binds stay under SQLite's
@@ -55,7 +55,9 @@ const REJECT_COLUMNS: &[&str] = &[
     "severity",
 ];
 
-fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+/// A multi-row INSERT. SQLite gets anonymous `?` placeholders: with numbered ones sqlx looks
+/// each parameter up by name, which SQLite does by a linear scan — quadratic in the row count.
+fn insert_sql(table: &str, columns: &[&str], rows: usize, backend: Backend) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut n = 1;
     for row in 0..rows {
@@ -67,8 +69,13 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&n.to_string());
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+            }
             n += 1;
         }
         sql.push(')');
@@ -112,6 +119,7 @@ pub struct FileCounts {
 pub struct FileWriter {
     tx: Transaction<'static, Any>,
     file_id: i64,
+    backend: Backend,
     sql_cache: Vec<(String, usize, String)>,
 }
 
@@ -138,6 +146,7 @@ impl FileWriter {
         Ok(FileWriter {
             tx,
             file_id,
+            backend: registry.backend(),
             sql_cache: Vec::new(),
         })
     }
@@ -155,7 +164,7 @@ impl FileWriter {
         {
             return sql.clone();
         }
-        let sql = insert_sql(table, columns, rows);
+        let sql = insert_sql(table, columns, rows, self.backend);
         self.sql_cache.push((table.to_string(), rows, sql.clone()));
         sql
     }

@@ -21,9 +21,11 @@ impl TestRegistry {
         if let Some((admin_url, name)) = self.drop_database {
             let admin = Registry::open_admin(&admin_url).await;
             if let Ok(pool) = admin {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-                    .execute(&pool)
-                    .await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&pool)
+                .await;
                 pool.close().await;
             }
         }
@@ -49,13 +51,17 @@ pub async fn registries(dir: &Path) -> Vec<TestRegistry> {
                 .map(|d| d.as_nanos())
                 .unwrap_or(0)
         );
-        let admin = Registry::open_admin(&admin_url).await.expect("connect to postgres");
+        let admin = Registry::open_admin(&admin_url)
+            .await
+            .expect("connect to postgres");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&admin)
             .await
             .expect("create test database");
         admin.close().await;
-        let (base, _) = admin_url.rsplit_once('/').expect("postgres url ends with /DB");
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .expect("postgres url ends with /DB");
         let url = format!("{base}/{name}");
         out.push(TestRegistry {
             registry: Registry::open(&url).await.expect("open postgres registry"),
@@ -71,7 +77,10 @@ pub async fn registries(dir: &Path) -> Vec<TestRegistry> {
 /// Ingests paths with the built-in mappings, receipts into `receipts`.
 pub async fn ingest(registry: &Registry, receipts: &Path, paths: &[PathBuf]) -> Vec<Receipt> {
     let mappings = MappingSet::built_in().expect("built-in mappings");
-    let options = IngestOptions { receipts_dir: Some(receipts.to_path_buf()), ..IngestOptions::default() };
+    let options = IngestOptions {
+        receipts_dir: Some(receipts.to_path_buf()),
+        ..IngestOptions::default()
+    };
     Ingestor::new(registry, &mappings, options)
         .ingest_paths(paths)
         .await
@@ -79,10 +88,17 @@ pub async fn ingest(registry: &Registry, receipts: &Path, paths: &[PathBuf]) -> 
 }
 
 /// Writes `text` to `dir/name`, encoded as given.
-pub fn write_text(dir: &Path, name: &str, text: &str, encoding: &'static encoding_rs::Encoding) -> PathBuf {
+pub fn write_text(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    encoding: &'static encoding_rs::Encoding,
+) -> PathBuf {
     let path = dir.join(name);
     let (bytes, _, _) = encoding.encode(text);
-    std::fs::File::create(&path).and_then(|mut f| f.write_all(&bytes)).expect("write file");
+    std::fs::File::create(&path)
+        .and_then(|mut f| f.write_all(&bytes))
+        .expect("write file");
     path
 }
 
@@ -129,7 +145,9 @@ pub fn raw_row(row: u32, cells: &[&str]) -> String {
     let mut xml = format!(r#"<row r="{row}">"#);
     for (column, text) in cells.iter().enumerate() {
         let letter = (b'A' + column as u8) as char;
-        xml.push_str(&format!(r#"<c r="{letter}{row}" t="inlineStr"><is><t>{text}</t></is></c>"#));
+        xml.push_str(&format!(
+            r#"<c r="{letter}{row}" t="inlineStr"><is><t>{text}</t></is></c>"#
+        ));
     }
     xml.push_str("</row>");
     xml
