@@ -62,7 +62,6 @@ CREATE TABLE mentions (
     relation TEXT
 );
 CREATE INDEX mentions_by_row ON mentions (file_id, sheet, row_number);
-CREATE INDEX mentions_by_id_number ON mentions (id_number);
 
 CREATE TABLE rejects (
     id INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -60,14 +60,22 @@ pub struct Ingestor<'a> {
     options: IngestOptions,
 }
 
+/// A folder holding a file of this name is not ingested (ground truth beside generated samples,
+/// notes folders in an inbox).
+pub const IGNORE_MARKER: &str = ".lifeline-ignore";
+
 /// Expands files and folders (recursively) into the files to ingest, sorted by path. Hidden
-/// files, Office lock files (`~$…`) and lifeline's own receipts and rejects workbooks are left out.
+/// files, Office lock files (`~$…`), lifeline's own receipts and rejects workbooks, and folders
+/// marked with [`IGNORE_MARKER`] are left out.
 pub fn collect_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
             let mut stack = vec![path.clone()];
             while let Some(dir) = stack.pop() {
+                if dir.join(IGNORE_MARKER).exists() {
+                    continue;
+                }
                 for entry in std::fs::read_dir(&dir)? {
                     let entry = entry?.path();
                     if entry.is_dir() {
@@ -213,10 +221,8 @@ impl<'a> Ingestor<'a> {
                 let mut sink =
                     IngestSink::new(&mappings, &vocabulary, forced.as_deref(), sender, progress);
                 let result = read_file(&path, &limits, &mut sink);
-                if result.is_ok() && !sink.writer_gone {
-                    let _ = sink.finish();
-                }
-                (result, sink.sheets, sink.no_fit)
+                let _ = sink.finish();
+                (result, std::mem::take(&mut sink.sheets), sink.no_fit.take())
             })
         };
         let mut write_error = None;

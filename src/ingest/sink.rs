@@ -1,6 +1,7 @@
-//! The reading side of ingest: a [`RowSink`] that finds each sheet's header, picks its mapping,
-//! skips footers and applies the mapping to every data row, handing records to the writer in
-//! batches through a bounded channel (so reading and storing overlap, in bounded memory).
+//! The reading side of ingest: a [`RowSink`] that finds each sheet's header, picks its mapping
+//! and skips footers, then hands data rows to an apply thread that normalizes them into records
+//! and passes those to the registry writer. Reading, applying and storing run on their own
+//! threads and overlap; every channel between them is bounded, so memory stays bounded.
 
 use std::ops::ControlFlow;
 
@@ -14,6 +15,16 @@ use crate::read::header::{HEADER_SEARCH_ROWS, Header, detect_header, is_footer, 
 use crate::read::{CellValue, RowSink, SheetMeta};
 use crate::record::{Issue, Record, Severity};
 
+impl Drop for IngestSink<'_> {
+    fn drop(&mut self) {
+        // never leave the apply thread behind, whatever happened while reading
+        self.work = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
+}
+
 /// Records per batch sent to the writer.
 pub const BATCH: usize = 2_000;
 
@@ -25,10 +36,67 @@ pub struct Batch {
     pub issues: Vec<Issue>,
 }
 
-enum State<'m> {
+enum State {
     Buffering(Vec<(u32, Vec<CellValue>)>),
-    Reading { plan: SheetPlan<'m>, header: Header },
+    Reading { plan: SheetPlan, header: Header },
     Ignoring,
+}
+
+/// Rows of one sheet for the apply thread.
+struct Work {
+    sheet: usize,
+    plan: SheetPlan,
+    rows: Vec<(u32, Vec<CellValue>)>,
+}
+
+/// What the apply thread counted, per sheet index.
+#[derive(Default, Clone, Copy)]
+struct Applied {
+    accepted: u64,
+    rejected: u64,
+    values_with_issues: u64,
+}
+
+/// Applies mappings to rows and sends the records to the writer, until the work channel closes
+/// or the writer goes away.
+fn apply_worker(
+    work: std::sync::mpsc::Receiver<Work>,
+    sender: mpsc::Sender<Batch>,
+) -> Vec<Applied> {
+    let mut counts: Vec<Applied> = Vec::new();
+    for Work { sheet, plan, rows } in work {
+        if counts.len() <= sheet {
+            counts.resize(sheet + 1, Applied::default());
+        }
+        let mut batch = Batch {
+            records: Vec::with_capacity(rows.len()),
+            issues: Vec::new(),
+        };
+        for (row, cells) in rows {
+            let outcome = apply_row(&plan, row, &cells);
+            let count = &mut counts[sheet];
+            match outcome.record {
+                Some(record) => {
+                    count.accepted += 1;
+                    count.values_with_issues += outcome.issues.len() as u64;
+                    batch.records.push(record);
+                }
+                None => {
+                    count.rejected += 1;
+                    count.values_with_issues += outcome
+                        .issues
+                        .iter()
+                        .filter(|i| i.severity == Severity::Value)
+                        .count() as u64;
+                }
+            }
+            batch.issues.extend(outcome.issues);
+        }
+        if sender.blocking_send(batch).is_err() {
+            break;
+        }
+    }
+    counts
 }
 
 /// The sink used by ingest.
@@ -36,15 +104,15 @@ pub struct IngestSink<'m> {
     mappings: &'m MappingSet,
     vocabulary: &'m Vocabulary,
     forced: Option<&'m str>,
-    sender: mpsc::Sender<Batch>,
-    state: State<'m>,
+    work: Option<std::sync::mpsc::SyncSender<Work>>,
+    worker: Option<std::thread::JoinHandle<Vec<Applied>>>,
+    pending: Vec<(u32, Vec<CellValue>)>,
+    state: State,
     current: SheetReceipt,
     /// Receipts of the sheets read so far.
     pub sheets: Vec<SheetReceipt>,
     /// The first reason a sheet with a header fitted no mapping.
     pub no_fit: Option<NoFit>,
-    records: Vec<Record>,
-    issues: Vec<Issue>,
     /// Set when the writer went away (it failed): reading stops.
     pub writer_gone: bool,
     progress: Option<indicatif::ProgressBar>,
@@ -59,40 +127,71 @@ impl<'m> IngestSink<'m> {
         sender: mpsc::Sender<Batch>,
         progress: Option<indicatif::ProgressBar>,
     ) -> IngestSink<'m> {
+        let (work, queue) = std::sync::mpsc::sync_channel(4);
+        let worker = std::thread::Builder::new()
+            .name("lifeline-apply".into())
+            .spawn(move || apply_worker(queue, sender))
+            .ok();
         IngestSink {
             mappings,
             vocabulary,
             forced,
-            sender,
+            work: worker.as_ref().map(|_| work),
+            worker,
+            pending: Vec::with_capacity(BATCH),
             state: State::Ignoring,
             current: SheetReceipt::default(),
             sheets: Vec::new(),
             no_fit: None,
-            records: Vec::with_capacity(BATCH),
-            issues: Vec::new(),
             writer_gone: false,
             progress,
         }
     }
 
+    /// Hands the pending rows of the current sheet to the apply thread.
     fn flush(&mut self) -> ControlFlow<()> {
-        if self.records.is_empty() && self.issues.is_empty() {
+        if self.pending.is_empty() {
             return ControlFlow::Continue(());
         }
-        let batch = Batch {
-            records: std::mem::replace(&mut self.records, Vec::with_capacity(BATCH)),
-            issues: std::mem::take(&mut self.issues),
+        let State::Reading { plan, .. } = &self.state else {
+            self.pending.clear();
+            return ControlFlow::Continue(());
         };
-        if self.sender.blocking_send(batch).is_err() {
-            self.writer_gone = true;
-            return ControlFlow::Break(());
+        let work = Work {
+            sheet: self.sheets.len(),
+            plan: plan.clone(),
+            rows: std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH)),
+        };
+        match &self.work {
+            Some(sender) if sender.send(work).is_ok() => ControlFlow::Continue(()),
+            _ => {
+                self.writer_gone = true;
+                ControlFlow::Break(())
+            }
         }
-        ControlFlow::Continue(())
     }
 
-    /// Sends what is left; call after reading.
+    /// Waits for the apply thread to finish and adds its counts to the sheet receipts. Call once
+    /// after reading, whether it succeeded or not.
     pub fn finish(&mut self) -> ControlFlow<()> {
-        self.flush()
+        self.work = None;
+        let counts = match self.worker.take().map(std::thread::JoinHandle::join) {
+            Some(Ok(counts)) => counts,
+            _ => {
+                self.writer_gone = true;
+                Vec::new()
+            }
+        };
+        for (sheet, count) in self.sheets.iter_mut().zip(counts) {
+            sheet.rows_accepted = count.accepted;
+            sheet.rows_rejected = count.rejected;
+            sheet.values_with_issues = count.values_with_issues;
+        }
+        if self.writer_gone {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     }
 
     fn decide_header(&mut self, rows: Vec<(u32, Vec<CellValue>)>) -> ControlFlow<()> {
@@ -155,7 +254,7 @@ impl<'m> IngestSink<'m> {
     }
 
     fn data_row(&mut self, row: u32, cells: &[CellValue]) -> ControlFlow<()> {
-        let State::Reading { plan, header } = &self.state else {
+        let State::Reading { header, .. } = &self.state else {
             return ControlFlow::Continue(());
         };
         if cells.iter().all(CellValue::is_blank) {
@@ -171,23 +270,7 @@ impl<'m> IngestSink<'m> {
             return ControlFlow::Continue(());
         }
         self.current.rows_read += 1;
-        let outcome = apply_row(plan, row, cells);
-        match outcome.record {
-            Some(record) => {
-                self.current.rows_accepted += 1;
-                self.current.values_with_issues += outcome.issues.len() as u64;
-                self.records.push(record);
-            }
-            None => {
-                self.current.rows_rejected += 1;
-                self.current.values_with_issues += outcome
-                    .issues
-                    .iter()
-                    .filter(|i| i.severity == Severity::Value)
-                    .count() as u64;
-            }
-        }
-        self.issues.extend(outcome.issues);
+        self.pending.push((row, cells.to_vec()));
         if let Some(progress) = &self.progress
             && self.current.rows_read.is_multiple_of(10_000)
         {
@@ -195,7 +278,7 @@ impl<'m> IngestSink<'m> {
                 self.sheets.iter().map(|s| s.rows_read).sum::<u64>() + self.current.rows_read,
             );
         }
-        if self.records.len() >= BATCH || self.issues.len() >= BATCH {
+        if self.pending.len() >= BATCH {
             return self.flush();
         }
         ControlFlow::Continue(())
@@ -222,11 +305,6 @@ impl RowSink for IngestSink<'_> {
             hidden: sheet.hidden,
             ..SheetReceipt::default()
         };
-        if sheet.hidden {
-            self.current
-                .notes
-                .push("the sheet is hidden in the workbook; it was read like the others".into());
-        }
         self.state = State::Buffering(Vec::with_capacity(HEADER_SEARCH_ROWS));
         ControlFlow::Continue(())
     }
@@ -250,6 +328,14 @@ impl RowSink for IngestSink<'_> {
         if let State::Buffering(rows) = &mut self.state {
             let rows = std::mem::take(rows);
             self.decide_header(rows)?;
+        }
+        self.flush()?;
+        if self.current.hidden {
+            self.current.notes.push(if self.current.mapping.is_some() {
+                "the sheet is hidden in the workbook; its rows were read like any other".into()
+            } else {
+                "the sheet is hidden in the workbook".into()
+            });
         }
         if self.current.mapping.is_some() && self.current.rows_read == 0 {
             self.current

@@ -22,22 +22,23 @@ use crate::read::CellValue;
 use crate::read::cell::format_float;
 use crate::record::{Issue, PersonMention, Record, Severity};
 
-/// A mapping ready to read the rows of one sheet.
+/// A mapping ready to read the rows of one sheet; cheap to clone and sendable to the thread
+/// that applies it.
 #[derive(Debug, Clone)]
-pub struct SheetPlan<'m> {
+pub struct SheetPlan {
     /// The mapping.
-    pub mapping: &'m Mapping,
+    pub mapping: std::sync::Arc<Mapping>,
     /// `(column index, field index, officer's column name)`.
     pub columns: Vec<(usize, usize, String)>,
     /// Sheet name, copied into records and issues.
     pub sheet: String,
 }
 
-impl<'m> SheetPlan<'m> {
+impl SheetPlan {
     /// Builds the plan from a resolution of `mapping`.
-    pub fn new(mapping: &'m Mapping, resolution: &Resolution, sheet: &str) -> SheetPlan<'m> {
+    pub fn new(mapping: &Mapping, resolution: &Resolution, sheet: &str) -> SheetPlan {
         SheetPlan {
-            mapping,
+            mapping: std::sync::Arc::new(mapping.clone()),
             columns: resolution.columns.clone(),
             sheet: sheet.to_string(),
         }
@@ -149,8 +150,8 @@ fn cell_id(cell: &CellValue) -> IdNumber {
 }
 
 /// Reads one data row. `cells` start at column A.
-pub fn apply_row(plan: &SheetPlan<'_>, row: u32, cells: &[CellValue]) -> RowOutcome {
-    let mapping = plan.mapping;
+pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome {
+    let mapping = &*plan.mapping;
     let mut drafts: Vec<Draft> = mapping
         .roles
         .iter()

@@ -126,7 +126,8 @@ impl Registry {
                     connection
                         .execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;",
+                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; \
+                             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
                         )
                         .await?;
                     Ok(())
