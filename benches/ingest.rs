@@ -134,6 +134,25 @@ fn calamine_range(path: &Path) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// CPU seconds (user + system) the process has used, from /proc/self/stat.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // fields after the command: state is 0, utime is 11, stime is 12; 100 ticks a second
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -168,6 +187,16 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
     let rss_before = peak_rss_mib();
+
+    // `--save FILE` keeps the workbook, e.g. to profile `lifeline ingest` on it
+    if let Some(save) = args
+        .iter()
+        .position(|a| a == "--save")
+        .and_then(|i| args.get(i + 1))
+    {
+        std::fs::copy(&path, save).expect("copy the workbook");
+        println!("workbook saved to {save}");
+    }
 
     // best of three for the floor
     let mut floor = f64::MAX;
@@ -205,6 +234,7 @@ async fn main() {
         drain.await.expect("drain");
         started.elapsed().as_secs_f64()
     };
+    let mut cpu = f64::MAX;
     let mut best = f64::MAX;
     let mut accepted = 0;
     for attempt in 0..3 {
@@ -218,11 +248,13 @@ async fn main() {
         };
         let ingestor = Ingestor::new(&registry, &mappings, options);
         let started = Instant::now();
+        let cpu_before = cpu_seconds();
         let receipts = ingestor
             .ingest_paths(std::slice::from_ref(&path))
             .await
             .expect("ingest");
         let seconds = started.elapsed().as_secs_f64();
+        cpu = cpu.min(cpu_seconds() - cpu_before);
         assert_eq!(
             receipts[0].status,
             FileStatus::Ingested,
@@ -253,6 +285,10 @@ async fn main() {
     println!(
         "lifeline ingest (to SQLite, commit): {best:>7.2} s  {:>9.0} rows/s  ({accepted} rows accepted)",
         rows as f64 / best
+    );
+    println!(
+        "  (ingest used {cpu:.2} CPU seconds on {} cores)",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
         "ratio ingest / calamine floor:       {:>7.2}x",

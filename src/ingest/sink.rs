@@ -248,12 +248,12 @@ impl<'m> IngestSink<'m> {
         let last_header_row = header.rows.last().copied().unwrap_or(0);
         self.state = State::Reading { plan, header };
         for (row, cells) in rows.into_iter().filter(|(r, _)| *r > last_header_row) {
-            self.data_row(row, &cells)?;
+            self.data_row(row, cells)?;
         }
         ControlFlow::Continue(())
     }
 
-    fn data_row(&mut self, row: u32, cells: &[CellValue]) -> ControlFlow<()> {
+    fn data_row(&mut self, row: u32, cells: Vec<CellValue>) -> ControlFlow<()> {
         let State::Reading { header, .. } = &self.state else {
             return ControlFlow::Continue(());
         };
@@ -261,16 +261,16 @@ impl<'m> IngestSink<'m> {
             self.current.rows_skipped_blank += 1;
             return ControlFlow::Continue(());
         }
-        if is_footer(cells) {
+        if is_footer(&cells) {
             self.current.rows_skipped_footer += 1;
             return ControlFlow::Continue(());
         }
-        if is_repeated_header(header, cells) {
+        if is_repeated_header(header, &cells) {
             self.current.rows_skipped_repeated_header += 1;
             return ControlFlow::Continue(());
         }
         self.current.rows_read += 1;
-        self.pending.push((row, cells.to_vec()));
+        self.pending.push((row, cells));
         if let Some(progress) = &self.progress
             && self.current.rows_read.is_multiple_of(10_000)
         {
@@ -287,6 +287,14 @@ impl<'m> IngestSink<'m> {
 
 /// A data row that repeats the header's labels (exports printed with a header on every page).
 fn is_repeated_header(header: &Header, cells: &[CellValue]) -> bool {
+    // cheap test first: the first header column's cell must hold text equal to its label
+    let Some(first) = header.columns.first() else {
+        return false;
+    };
+    match cells.get(first.index) {
+        Some(CellValue::Text(text)) if text.trim() == first.label.trim() => {}
+        _ => return false,
+    }
     let mut same = 0;
     for column in &header.columns {
         if let Some(cell) = cells.get(column.index)
@@ -309,17 +317,17 @@ impl RowSink for IngestSink<'_> {
         ControlFlow::Continue(())
     }
 
-    fn row(&mut self, row: u32, cells: &[CellValue]) -> ControlFlow<()> {
+    fn row(&mut self, row: u32, cells: &mut Vec<CellValue>) -> ControlFlow<()> {
         match &mut self.state {
             State::Buffering(rows) => {
-                rows.push((row, cells.to_vec()));
+                rows.push((row, std::mem::take(cells)));
                 if rows.len() >= HEADER_SEARCH_ROWS {
                     let rows = std::mem::take(rows);
                     return self.decide_header(rows);
                 }
                 ControlFlow::Continue(())
             }
-            State::Reading { .. } => self.data_row(row, cells),
+            State::Reading { .. } => self.data_row(row, std::mem::take(cells)),
             State::Ignoring => ControlFlow::Continue(()),
         }
     }

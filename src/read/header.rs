@@ -227,6 +227,22 @@ const FOOTER_WORDS: &[&str] = &[
 
 /// Whether a row after the header is a footer (totals, signatures, notes) and not data.
 pub fn is_footer(cells: &[CellValue]) -> bool {
+    // cheap test first: footers open with text starting with one of the footer words' characters
+    let opens_like_footer = cells
+        .iter()
+        .filter(|c| !c.is_blank())
+        .take(3)
+        .any(|cell| match cell {
+            CellValue::Text(text) => text
+                .trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| "合小总累共制审填负统单报联备说注".contains(c)),
+            _ => false,
+        });
+    if !opens_like_footer {
+        return false;
+    }
     let filled: Vec<&CellValue> = cells.iter().filter(|c| !c.is_blank()).collect();
     let Some(first) = filled.first() else {
         return false;

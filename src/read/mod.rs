@@ -59,7 +59,8 @@ pub trait RowSink {
     /// A new sheet begins.
     fn start_sheet(&mut self, sheet: &SheetMeta) -> ControlFlow<()>;
     /// One row: `row` is the row number a person sees (1-based), `cells` from column A on.
-    fn row(&mut self, row: u32, cells: &[CellValue]) -> ControlFlow<()>;
+    /// The sink may take the cells (`std::mem::take`); the reader clears the vector after.
+    fn row(&mut self, row: u32, cells: &mut Vec<CellValue>) -> ControlFlow<()>;
     /// The current sheet has ended.
     fn end_sheet(&mut self) -> ControlFlow<()>;
 }

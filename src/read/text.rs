@@ -247,7 +247,7 @@ pub fn read_text(
                 CellValue::Text(field.to_string())
             }
         }));
-        if sink.row(line.min(u32::MAX as u64) as u32, &cells) == ControlFlow::Break(()) {
+        if sink.row(line.min(u32::MAX as u64) as u32, &mut cells) == ControlFlow::Break(()) {
             info.stopped = true;
             return Ok(info);
         }

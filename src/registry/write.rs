@@ -185,7 +185,9 @@ impl FileWriter {
                     .bind(record.mapping.as_str())
                     .bind(record.event_kind.as_str())
                     .bind(record.event_date.map(|d| d.to_string()))
-                    .bind(serde_json::Value::Object(record.attributes.clone()).to_string());
+                    .bind(
+                        serde_json::to_string(&record.attributes).unwrap_or_else(|_| "{}".into()),
+                    );
             }
             query.execute(&mut *self.tx).await?;
         }
@@ -204,27 +206,27 @@ impl FileWriter {
                     .bind(record.sheet.as_str())
                     .bind(record.row as i64)
                     .bind(person.role.as_str())
-                    .bind(person.name.as_ref().map(|n| n.normalized.clone()))
-                    .bind(person.name.as_ref().map(|n| n.raw.clone()))
-                    .bind(person.id_number.normalized.clone())
-                    .bind(person.id_number.raw.clone())
+                    .bind(person.name.as_ref().map(|n| n.normalized.as_str()))
+                    .bind(person.name.as_ref().map(|n| n.raw.as_str()))
+                    .bind(person.id_number.normalized.as_deref())
+                    .bind(person.id_number.raw.as_str())
                     .bind(person.id_number.status.as_str())
                     .bind(person.gender.map(|g| g.as_str()))
                     .bind(person.birth_date.map(|d| d.to_string()))
                     .bind(person.age)
-                    .bind(person.phone.clone())
+                    .bind(person.phone.as_deref())
                     .bind(if address.raw.is_empty() {
                         None
                     } else {
-                        Some(address.raw.clone())
+                        Some(address.raw.as_str())
                     })
-                    .bind(address.province.clone())
-                    .bind(address.city.clone())
-                    .bind(address.county.clone())
-                    .bind(address.township.clone())
-                    .bind(address.village.clone())
-                    .bind(address.region_code.clone())
-                    .bind(person.relation.clone());
+                    .bind(address.province.as_deref())
+                    .bind(address.city.as_deref())
+                    .bind(address.county.as_deref())
+                    .bind(address.township.as_deref())
+                    .bind(address.village.as_deref())
+                    .bind(address.region_code.as_deref())
+                    .bind(person.relation.as_deref());
             }
             query.execute(&mut *self.tx).await?;
         }
