@@ -307,7 +307,7 @@ impl<'a> Ingestor<'a> {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "{spinner} {msg}: {pos} rows ({per_sec}) {elapsed}",
+                "{spinner} {msg}: {human_pos} rows in {elapsed}",
             )
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
         );
