@@ -574,7 +574,6 @@ async fn csv_in_no_cjk_encoding_fails_naming_the_encodings() {
 
 /// The offset in the message lets an officer (or IT) find the bad byte in a hex editor.
 #[tokio::test]
-
 async fn csv_in_no_cjk_encoding_names_the_offset_of_the_bad_byte() {
     let env = Env::new().await;
     let mut bytes = b"Name,Admission,Paid\nJos".to_vec();
@@ -652,7 +651,6 @@ async fn csv_in_gbk_utf8_bom_and_utf16le_are_ingested() {
 /// CSV from Excel or WPS on Windows ends its lines with CRLF. Every row must be read, and row
 /// numbers in rejects must be the line numbers the officer sees in a text editor.
 #[tokio::test]
-
 async fn csv_with_windows_line_endings_reads_every_row_at_its_line() {
     let env = Env::new().await;
     let text = format!(
@@ -1431,7 +1429,6 @@ async fn impossible_date_is_rejected_with_its_location() {
 /// A failed file stores nothing, so its receipt must not name a registry id — with SQLite's
 /// rolled-back AUTOINCREMENT the id it got is handed to the next file.
 #[tokio::test]
-
 async fn failed_file_receipt_names_no_registry_id() {
     let env = Env::new().await;
     let bad = env.write("a_empty.csv", b"");
@@ -1473,7 +1470,6 @@ async fn misnamed_and_unsupported_files() {
 /// Typed in a General cell, 0 is reported as "not a date"; date-formatted it must be too, not
 /// stored as 1899-12-31.
 #[tokio::test]
-
 async fn zero_in_a_date_formatted_cell_is_not_a_date() {
     let env = Env::new().await;
     let mut workbook = Workbook::new();
@@ -1527,7 +1523,6 @@ async fn zero_in_a_date_formatted_cell_is_not_a_date() {
 /// A sheet whose XML repeats a row number (`<row r="2">` twice, as some hand-rolled exporters
 /// write): the file may fail or be read, but the batch must go on with the next file.
 #[tokio::test]
-
 async fn repeated_row_numbers_do_not_stop_the_batch() {
     let env = Env::new().await;
     let row = |r: u32, name: &str| {
