@@ -25,11 +25,21 @@ async fn ingested_samples_match_the_truth_row_for_row() {
     )
     .unwrap();
     assert!(summary.files.len() >= 8, "every source has an export");
-    let tests = common::registries(dir.path()).await;
-    let test = tests.into_iter().next().unwrap();
+    for test in common::registries(dir.path()).await {
+        check_against_truth(&test, dir.path(), &out).await;
+        test.cleanup().await;
+    }
+}
+
+async fn check_against_truth(
+    test: &common::TestRegistry,
+    dir: &std::path::Path,
+    out: &std::path::Path,
+) {
+    let out = out.to_path_buf();
     let receipts = common::ingest(
         &test.registry,
-        &dir.path().join("receipts"),
+        &dir.join(format!("receipts-{}", test.label)),
         std::slice::from_ref(&out),
     )
     .await;
@@ -105,8 +115,8 @@ async fn ingested_samples_match_the_truth_row_for_row() {
     let recall = stored.len() as f64 / truth.len() as f64;
     assert!(
         recall > 0.97,
-        "only {:.1}% of the truth's mentions stored",
+        "{}: only {:.1}% of the truth's mentions stored",
+        test.label,
         recall * 100.0
     );
-    test.cleanup().await;
 }
