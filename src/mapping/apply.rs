@@ -32,6 +32,20 @@ pub struct SheetPlan {
     pub columns: Vec<(usize, usize, String)>,
     /// Sheet name, copied into records and issues.
     pub sheet: String,
+    /// Per column: what a bare number in it means in yuan (10,000 under a `（万元）` header).
+    pub money_scale: Vec<f64>,
+}
+
+/// The unit a money column's header declares: `直接经济损失（万元）` counts in ten thousands.
+pub fn money_scale_of(header: &str) -> f64 {
+    let normalized = crate::read::header::normalize_header(header);
+    if normalized.contains("(万元") || normalized.ends_with("万元") {
+        10_000.0
+    } else if normalized.contains("(千元") {
+        1_000.0
+    } else {
+        1.0
+    }
 }
 
 impl SheetPlan {
@@ -41,6 +55,11 @@ impl SheetPlan {
             mapping: std::sync::Arc::new(mapping.clone()),
             columns: resolution.columns.clone(),
             sheet: sheet.to_string(),
+            money_scale: resolution
+                .columns
+                .iter()
+                .map(|(_, _, name)| money_scale_of(name))
+                .collect(),
         }
     }
 }
@@ -106,13 +125,23 @@ fn number_date(value: f64) -> Result<NaiveDate, String> {
     from_excel_serial(value).ok_or_else(|| format!("{} is not a date", format_float(value)))
 }
 
-fn cell_money(cell: &CellValue) -> Result<Option<f64>, String> {
-    let fen = match cell {
-        CellValue::Int(value) => Some(value.saturating_mul(100)),
-        CellValue::Float(value) => Some(money_from_f64(*value).ok_or("not an amount of money")?),
-        other => parse_money(&cell_text(other)).map_err(|e| e.to_string())?,
+/// An amount in yuan; `scale` is the header's unit for bare numbers (1, or 10,000 for 万元). Text
+/// that names its own unit (`1.2万`, `3500元`) keeps it.
+fn cell_money(cell: &CellValue, scale: f64) -> Result<Option<f64>, String> {
+    let (fen, own_unit) = match cell {
+        CellValue::Int(value) => (Some(value.saturating_mul(100)), false),
+        CellValue::Float(value) => (
+            Some(money_from_f64(*value).ok_or("not an amount of money")?),
+            false,
+        ),
+        other => {
+            let text = cell_text(other);
+            let own_unit = text.contains('万') || text.contains('千') || text.contains('元');
+            (parse_money(&text).map_err(|e| e.to_string())?, own_unit)
+        }
     };
-    Ok(fen.map(|fen| fen as f64 / 100.0))
+    let scale = if own_unit { 1.0 } else { scale };
+    Ok(fen.map(|fen| (fen as f64 / 100.0 * scale * 100.0).round() / 100.0))
 }
 
 fn cell_number(cell: &CellValue) -> Result<f64, String> {
@@ -173,7 +202,7 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
         reason,
         severity: Severity::Value,
     };
-    for (column, field_index, column_name) in &plan.columns {
+    for (position, (column, field_index, column_name)) in plan.columns.iter().enumerate() {
         let Some(cell) = cells.get(*column) else {
             continue;
         };
@@ -208,7 +237,10 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
                 let value = match kind {
                     ValueKind::Text => Ok(Some(Value::String(cell_text(cell)))),
                     ValueKind::Date => cell_date(cell).map(|d| Some(Value::String(d.to_string()))),
-                    ValueKind::Money => cell_money(cell).map(|m| m.map(Value::from)),
+                    ValueKind::Money => {
+                        let scale = plan.money_scale.get(position).copied().unwrap_or(1.0);
+                        cell_money(cell, scale).map(|m| m.map(Value::from))
+                    }
                     ValueKind::Integer => cell_integer(cell).map(|v| Some(Value::from(v))),
                     ValueKind::Number => cell_number(cell).map(|v| Some(Value::from(v))),
                     ValueKind::Code => {
@@ -464,4 +496,32 @@ fn finish_person(mention: &mut PersonMention, parts: AddressParts) {
         region_code: None,
     };
     mention.address = parse_address(parts.text.as_deref().unwrap_or(""), &hints);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_columns_in_ten_thousands_are_scaled_unless_the_cell_names_its_unit() {
+        assert_eq!(money_scale_of("直接经济损失（万元）"), 10_000.0);
+        assert_eq!(money_scale_of("损失金额(万元)"), 10_000.0);
+        assert_eq!(money_scale_of("个人自付（元）"), 1.0);
+        assert_eq!(
+            cell_money(&CellValue::Float(1.25), 10_000.0),
+            Ok(Some(12_500.0))
+        );
+        assert_eq!(
+            cell_money(&CellValue::Text("1.25".into()), 10_000.0),
+            Ok(Some(12_500.0))
+        );
+        assert_eq!(
+            cell_money(&CellValue::Text("3500元".into()), 10_000.0),
+            Ok(Some(3_500.0))
+        );
+        assert_eq!(
+            cell_money(&CellValue::Text("1,234.50".into()), 1.0),
+            Ok(Some(1_234.5))
+        );
+    }
 }

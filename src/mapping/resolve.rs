@@ -401,3 +401,193 @@ mod tests {
         );
     }
 }
+
+/// Headers as other counties write them, never seen by the shipped aliases verbatim: each must
+/// be recognised as its export with its key columns assigned.
+#[cfg(test)]
+mod unseen_exports {
+    use super::*;
+    use crate::read::header::HeaderColumn;
+
+    fn detect(labels: &[&str]) -> (String, Vec<String>) {
+        let set = MappingSet::built_in().unwrap();
+        let header = Header {
+            rows: vec![1],
+            columns: labels
+                .iter()
+                .enumerate()
+                .map(|(index, label)| HeaderColumn {
+                    index,
+                    label: label.to_string(),
+                    group: None,
+                })
+                .collect(),
+            known: labels.len(),
+        };
+        let resolution = choose(&set, &header, None).unwrap_or_else(|e| panic!("{labels:?}: {e}"));
+        let mapping = &set.mappings[resolution.mapping];
+        let fields = resolution
+            .columns
+            .iter()
+            .map(|(_, f, _)| mapping.fields[*f].key.clone())
+            .collect();
+        (mapping.name.clone(), fields)
+    }
+
+    #[test]
+    fn variants_from_other_counties_are_recognised() {
+        let cases: &[(&[&str], &str, &[&str])] = &[
+            (
+                &[
+                    "编号",
+                    "患者姓名",
+                    "身份证号码（18位）",
+                    "入院时间",
+                    "出院时间",
+                    "住院总费用（元）",
+                    "个人自付金额（元）",
+                    "现居住地址",
+                ],
+                "health",
+                &[
+                    "subject.name",
+                    "subject.id_number",
+                    "event.date",
+                    "attributes.out_of_pocket",
+                    "subject.address",
+                ],
+            ),
+            (
+                &[
+                    "序号",
+                    "逝者姓名",
+                    "性别",
+                    "公民身份号码",
+                    "死亡时间",
+                    "火化时间",
+                    "家属姓名",
+                    "家属联系电话",
+                    "与逝者关系",
+                ],
+                "funeral",
+                &[
+                    "subject.name",
+                    "subject.id_number",
+                    "event.date",
+                    "next_of_kin.name",
+                    "next_of_kin.phone",
+                    "next_of_kin.relation",
+                ],
+            ),
+            (
+                &[
+                    "学校名称",
+                    "年级",
+                    "学生姓名",
+                    "学生身份证号",
+                    "学籍状态",
+                    "监护人姓名",
+                    "监护人联系电话",
+                ],
+                "education",
+                &[
+                    "subject.name",
+                    "subject.id_number",
+                    "attributes.enrolment_status",
+                    "guardian.name",
+                    "guardian.phone",
+                ],
+            ),
+            (
+                &[
+                    "乡镇（街道）",
+                    "村（社区）",
+                    "户主姓名",
+                    "户主身份证号",
+                    "危险等级",
+                    "鉴定时间",
+                ],
+                "housing",
+                &[
+                    "subject.name",
+                    "subject.id_number",
+                    "attributes.house_grade",
+                    "event.date",
+                ],
+            ),
+            (
+                &[
+                    "受灾户主",
+                    "身份证号",
+                    "灾种",
+                    "倒损情况",
+                    "直接经济损失（万元）",
+                    "受灾时间",
+                ],
+                "emergency",
+                &[
+                    "subject.name",
+                    "attributes.house_damage",
+                    "attributes.loss_amount",
+                ],
+            ),
+            (
+                &[
+                    "姓名",
+                    "社会保障号码",
+                    "失业登记日期",
+                    "失业保险金（元/月）",
+                    "原工作单位",
+                ],
+                "hrss",
+                &[
+                    "subject.name",
+                    "subject.id_number",
+                    "event.date",
+                    "attributes.benefit_monthly",
+                ],
+            ),
+            (
+                &[
+                    "保障对象姓名",
+                    "身份证号码",
+                    "保障类别",
+                    "保障人口",
+                    "月保障金额（元）",
+                ],
+                "civil_affairs_roster",
+                &[
+                    "subject.name",
+                    "subject.id_number",
+                    "attributes.assistance_type",
+                ],
+            ),
+            (
+                &[
+                    "扶助对象姓名",
+                    "身份证号",
+                    "扶助类别",
+                    "子女姓名",
+                    "子女身份证号",
+                ],
+                "family_planning",
+                &[
+                    "subject.name",
+                    "attributes.special_type",
+                    "only_child.name",
+                    "only_child.id_number",
+                ],
+            ),
+        ];
+        for (labels, mapping, fields) in cases {
+            let (found, assigned) = detect(labels);
+            assert_eq!(&found, mapping, "{labels:?}");
+            for field in *fields {
+                assert!(
+                    assigned.iter().any(|a| a == field),
+                    "{mapping}: {field} not assigned in {assigned:?}"
+                );
+            }
+        }
+    }
+}
