@@ -8,9 +8,9 @@ use sqlx::{Any, Row, Transaction};
 use super::{Backend, Registry, RegistryError};
 use crate::record::{Issue, Record};
 
-/// Rows per INSERT statement (mentions have 21 columns: 21 × 400 binds stay under SQLite's
-/// 32,766 and PostgreSQL's 65,535).
-const CHUNK: usize = 400;
+/// Bind parameters per INSERT statement: under SQLite's limit of 32,766 and PostgreSQL's of
+/// 65,535; rows per statement are this divided by the table's column count.
+const PARAMETERS: usize = 30_000;
 
 const RECORD_COLUMNS: &[&str] = &[
     "file_id",
@@ -115,7 +115,7 @@ pub struct FileCounts {
     pub skipped: i64,
 }
 
-/// One file being written; dropped without [`FileWriter::commit`], nothing of it remains.
+/// One file being written; dropped without [`FileWriter::commit_with_format`], nothing of it remains.
 pub struct FileWriter {
     tx: Transaction<'static, Any>,
     file_id: i64,
@@ -172,7 +172,7 @@ impl FileWriter {
     /// Stores records (with their mentions) and issues.
     pub async fn add(&mut self, records: &[Record], issues: &[Issue]) -> Result<(), RegistryError> {
         let file_id = self.file_id;
-        for chunk in records.chunks(CHUNK) {
+        for chunk in records.chunks(PARAMETERS / RECORD_COLUMNS.len()) {
             let sql = self.sql("records", RECORD_COLUMNS, chunk.len());
             let mut query: Query<'_, Any, AnyArguments> =
                 sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
@@ -195,7 +195,7 @@ impl FileWriter {
             .iter()
             .flat_map(|r| r.persons.iter().map(move |p| (r, p)))
             .collect();
-        for chunk in mentions.chunks(CHUNK) {
+        for chunk in mentions.chunks(PARAMETERS / MENTION_COLUMNS.len()) {
             let sql = self.sql("mentions", MENTION_COLUMNS, chunk.len());
             let mut query: Query<'_, Any, AnyArguments> =
                 sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
@@ -230,7 +230,7 @@ impl FileWriter {
             }
             query.execute(&mut *self.tx).await?;
         }
-        for chunk in issues.chunks(CHUNK) {
+        for chunk in issues.chunks(PARAMETERS / REJECT_COLUMNS.len()) {
             let sql = self.sql("rejects", REJECT_COLUMNS, chunk.len());
             let mut query: Query<'_, Any, AnyArguments> =
                 sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
