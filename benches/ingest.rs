@@ -6,6 +6,10 @@
 //! Run: `cargo bench --bench ingest` (release build), optionally `-- --rows 1000000`.
 
 use std::path::Path;
+
+/// The same allocator as the `lifeline` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 use calamine::{Reader, Xlsx};
@@ -20,6 +24,10 @@ const GIVEN: &[&str] = &[
     "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰",
 ];
 const TOWNS: &[&str] = &["炉桥镇", "定城镇", "藕塘镇", "池河镇", "连江镇", "蒋集镇"];
+const VILLAGES: &[&str] = &[
+    "金岗", "高塘", "丰收", "龙岗", "三和", "大桥", "新华", "团结", "双河", "红星", "光明", "前进",
+    "永丰", "石塘", "黄庄", "李湾", "张桥", "王集", "陈圩", "刘郢",
+];
 
 fn check_digit(first17: &[u8]) -> char {
     const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -95,11 +103,13 @@ fn write_workbook(path: &Path, rows: u32) -> Result<(), rust_xlsxwriter::XlsxErr
         sheet.write_string(
             row,
             12,
+            // mostly distinct addresses, as in a real export: town, village, group, house number
             format!(
-                "安徽省滁州市定远县{}{}村{}组",
+                "安徽省滁州市定远县{}{}村{}组{}号",
                 TOWNS[((r >> 56) % 6) as usize],
-                "金岗",
-                1 + (r >> 60) % 9
+                VILLAGES[((r >> 36) % VILLAGES.len() as u64) as usize],
+                1 + (r >> 60) % 9,
+                1 + (r >> 4) % 200
             ),
         )?;
     }

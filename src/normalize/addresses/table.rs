@@ -106,6 +106,9 @@ struct NameEntry {
 #[derive(Debug, Default)]
 struct NameIndex {
     map: FastMap<Box<str>, NameEntry>,
+    /// Every proper prefix of every key: a scan stops as soon as the text read so far begins no
+    /// name at all, instead of hashing every longer prefix up to `max_chars`.
+    prefixes: std::collections::HashSet<Box<str>, BuildHasherDefault<Fnv>>,
     /// Longest key, in characters.
     max_chars: usize,
 }
@@ -116,6 +119,9 @@ impl NameIndex {
             return;
         }
         self.max_chars = self.max_chars.max(key.chars().count());
+        for (end, _) in key.char_indices().skip(1) {
+            self.prefixes.insert(key[..end].into());
+        }
         let entry = self.map.entry(key.into_boxed_str()).or_default();
         let list = if bare {
             &mut entry.bare
@@ -389,11 +395,16 @@ impl RegionTable {
             if k >= idx.max_chars {
                 break;
             }
+            let end = off + ch.len_utf8();
+            let is_prefix = idx.prefixes.contains(&rest[..end]);
             if k == 0 {
+                if !is_prefix {
+                    break;
+                }
                 continue;
             }
-            let end = off + ch.len_utf8();
-            if let Some(e) = idx.map.get(&rest[..end]) {
+            let found = idx.map.get(&rest[..end]);
+            if let Some(e) = found {
                 if !e.suffixed.is_empty() {
                     out.push(Hit {
                         end: pos + end,
@@ -408,6 +419,9 @@ impl RegionTable {
                         bare: true,
                     });
                 }
+            }
+            if !is_prefix {
+                break;
             }
         }
     }
