@@ -31,6 +31,25 @@ async fn ingested_samples_match_the_truth_row_for_row() {
     }
 }
 
+/// The set committed in `samples/` (xlsx with merged headers, the BIFF8 .xls, GBK and BOM CSV)
+/// agrees with its truth too.
+#[tokio::test]
+async fn committed_samples_match_their_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let formats: HashSet<String> = std::fs::read_dir(&samples)
+        .unwrap()
+        .filter_map(|e| e.ok()?.path().extension()?.to_str().map(str::to_string))
+        .collect();
+    for format in ["xlsx", "xls", "csv"] {
+        assert!(formats.contains(format), "samples/ has a .{format} export");
+    }
+    for test in common::registries(dir.path()).await {
+        check_against_truth(&test, dir.path(), &samples).await;
+        test.cleanup().await;
+    }
+}
+
 async fn check_against_truth(
     test: &common::TestRegistry,
     dir: &std::path::Path,
