@@ -18,7 +18,7 @@ async fn ingested_samples_match_the_truth_row_for_row() {
     let out = dir.path().join("samples");
     let summary = generate(
         &SampleOptions {
-            households: 400,
+            households: 3000,
             seed: 11,
         },
         &out,

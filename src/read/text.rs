@@ -5,10 +5,13 @@
 //! GB18030 (Excel's "CSV" on a Chinese Windows) or UTF-16 ("Unicode text" from WPS and Excel).
 //! The whole file is checked before reading, so a file is never half-read in a wrong encoding.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::rc::Rc;
 
 use encoding_rs::{Encoding, GB18030, UTF_8, UTF_16BE, UTF_16LE};
 
@@ -187,6 +190,29 @@ fn decoded_reader(path: &Path, detected: DetectedEncoding) -> Result<impl Read, 
         .build(BufReader::with_capacity(1 << 16, file)))
 }
 
+/// Passes decoded text through, noting the offset of every line feed so that the line a record
+/// starts on can be told exactly. Offsets are dropped once records pass them, so memory is
+/// bounded by the csv reader's read-ahead.
+struct LineTracker<R> {
+    inner: R,
+    offset: u64,
+    newlines: Rc<RefCell<VecDeque<u64>>>,
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        let mut newlines = self.newlines.borrow_mut();
+        for (index, byte) in buffer[..n].iter().enumerate() {
+            if *byte == b'\n' {
+                newlines.push_back(self.offset + index as u64);
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// Reads a delimited text file into `sink` as one sheet with an empty name.
 pub fn read_text(
     path: &Path,
@@ -207,14 +233,22 @@ pub fn read_text(
         delimiter: Some(delimiter),
         stopped: false,
     };
+    let newlines = Rc::new(RefCell::new(VecDeque::new()));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter as u8)
-        // `\n` as the terminator keeps record line numbers right for CRLF files (Excel and WPS
-        // on Windows); the `\r` left on the last field is trimmed below
+        // `\n` ends a record, also in CRLF files (Excel and WPS on Windows); the `\r` left on
+        // the last field is trimmed below
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(decoded_reader(path, detected)?);
+        .from_reader(LineTracker {
+            inner: decoded_reader(path, detected)?,
+            offset: 0,
+            newlines: Rc::clone(&newlines),
+        });
+    // Line numbers are counted here, not taken from the csv crate, whose count drifts after
+    // blank lines: a line number is the one an officer sees in a text editor.
+    let mut lines_before = 0u64;
     let sheet = SheetMeta {
         name: String::new(),
         hidden: false,
@@ -237,7 +271,33 @@ pub fn read_text(
                 });
             }
         }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        // The record ends where the reader now stands; its last line is the number of line feeds
+        // before that point (plus one when the file ends without one), and it starts as many
+        // lines earlier as its quoted fields hold line breaks. (The start position the csv crate
+        // reports lies before any blank lines it skipped.)
+        let end = reader.position().byte();
+        let mut terminated = false;
+        {
+            let mut newlines = newlines.borrow_mut();
+            while let Some(&offset) = newlines.front() {
+                if offset >= end {
+                    break;
+                }
+                newlines.pop_front();
+                lines_before += 1;
+                terminated = offset + 1 == end;
+            }
+        }
+        let last_line = if terminated {
+            lines_before
+        } else {
+            lines_before + 1
+        };
+        let inner: u64 = record
+            .iter()
+            .map(|f| f.bytes().filter(|&b| b == b'\n').count() as u64)
+            .sum();
+        let line = last_line.saturating_sub(inner).max(1);
         cells.clear();
         cells.extend(record.iter().take(limits.max_columns).map(|field| {
             let field = field.strip_suffix('\r').unwrap_or(field);
@@ -316,6 +376,46 @@ mod tests {
             matches!(error, ReadError::UnknownEncoding { .. }),
             "{error}"
         );
+    }
+
+    struct Lines(Vec<(u32, String)>);
+
+    impl RowSink for Lines {
+        fn start_sheet(&mut self, _: &SheetMeta) -> ControlFlow<()> {
+            ControlFlow::Continue(())
+        }
+        fn row(&mut self, row: u32, cells: &mut Vec<CellValue>) -> ControlFlow<()> {
+            self.0.push((
+                row,
+                cells.first().map(CellValue::display).unwrap_or_default(),
+            ));
+            ControlFlow::Continue(())
+        }
+        fn end_sheet(&mut self) -> ControlFlow<()> {
+            ControlFlow::Continue(())
+        }
+    }
+
+    /// Regression: after a blank line the csv crate's own line count lagged by one, so rows and
+    /// rejects pointed at the line above.
+    #[test]
+    fn line_numbers_survive_blank_lines_crlf_and_quoted_line_breaks() {
+        let text = "姓名,备注\r\n张三,a\r\n\r\n李四,\"two\r\nlines\"\r\n王五,c\r\n\n\n赵六,d";
+        let file = file_with(text.as_bytes());
+        let mut lines = Lines(Vec::new());
+        read_text(file.path(), &ReadLimits::default(), &mut lines).unwrap();
+        let expected: Vec<(u32, String)> = [
+            (1, "姓名"),
+            (2, "张三"),
+            (3, ""), // the blank line arrives as an empty row ("\r"); ingest skips blank rows
+            (4, "李四"),
+            (6, "王五"),
+            (9, "赵六"),
+        ]
+        .iter()
+        .map(|(line, name)| (*line, name.to_string()))
+        .collect();
+        assert_eq!(lines.0, expected);
     }
 
     #[test]
