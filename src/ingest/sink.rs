@@ -11,7 +11,7 @@ use super::receipt::{ColumnReceipt, SheetReceipt};
 use crate::mapping::MappingSet;
 use crate::mapping::apply::{SheetPlan, apply_row};
 use crate::mapping::resolve::{NoFit, Vocabulary, choose};
-use crate::read::header::{HEADER_SEARCH_ROWS, Header, detect_header, is_footer, normalize_header};
+use crate::read::header::{HEADER_SEARCH_ROWS, Header, detect_header, is_footer};
 use crate::read::{CellValue, RowSink, SheetMeta};
 use crate::record::{Issue, Record, Severity};
 
@@ -38,7 +38,13 @@ pub struct Batch {
 
 enum State {
     Buffering(Vec<(u32, Vec<CellValue>)>),
-    Reading { plan: SheetPlan, header: Header },
+    Reading {
+        plan: SheetPlan,
+        header: Header,
+        /// The text cells of the row right above the header when it looks like a group row
+        /// (two or more filled cells): a page-break repeat of it is not data.
+        above: Vec<(usize, String)>,
+    },
     Ignoring,
 }
 
@@ -246,7 +252,25 @@ impl<'m> IngestSink<'m> {
         }
         let plan = SheetPlan::new(mapping, &resolution, &self.current.name);
         let last_header_row = header.rows.last().copied().unwrap_or(0);
-        self.state = State::Reading { plan, header };
+        let first_header_row = header.rows.first().copied().unwrap_or(0);
+        let above: Vec<(usize, String)> = rows
+            .iter()
+            .find(|(r, _)| *r + 1 == first_header_row)
+            .map(|(_, cells)| {
+                cells
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| !c.is_blank())
+                    .map(|(i, c)| (i, c.display().trim().to_string()))
+                    .collect()
+            })
+            .filter(|cells: &Vec<(usize, String)>| cells.len() >= 2)
+            .unwrap_or_default();
+        self.state = State::Reading {
+            plan,
+            header,
+            above,
+        };
         for (row, cells) in rows.into_iter().filter(|(r, _)| *r > last_header_row) {
             self.data_row(row, cells)?;
         }
@@ -254,7 +278,7 @@ impl<'m> IngestSink<'m> {
     }
 
     fn data_row(&mut self, row: u32, cells: Vec<CellValue>) -> ControlFlow<()> {
-        let State::Reading { header, .. } = &self.state else {
+        let State::Reading { header, above, .. } = &self.state else {
             return ControlFlow::Continue(());
         };
         if cells.iter().all(CellValue::is_blank) {
@@ -265,7 +289,7 @@ impl<'m> IngestSink<'m> {
             self.current.rows_skipped_footer += 1;
             return ControlFlow::Continue(());
         }
-        if is_repeated_header(header, &cells) {
+        if is_repeated_header(header, &cells) || repeats_row(above, &cells) {
             self.current.rows_skipped_repeated_header += 1;
             return ControlFlow::Continue(());
         }
@@ -285,25 +309,45 @@ impl<'m> IngestSink<'m> {
     }
 }
 
-/// A data row that repeats the header's labels (exports printed with a header on every page).
+/// Whether `cells` hold exactly the texts of a remembered row (and nothing else).
+fn repeats_row(remembered: &[(usize, String)], cells: &[CellValue]) -> bool {
+    !remembered.is_empty()
+        && cells.iter().filter(|c| !c.is_blank()).count() == remembered.len()
+        && remembered.iter().all(|(index, text)| {
+            cells
+                .get(*index)
+                .is_some_and(|c| c.display().trim() == text)
+        })
+}
+
+/// A data row that repeats the header (exports printed with the header on every page): its
+/// text cells name the columns' labels — or, for the upper row of a two-row header, their
+/// group labels.
 fn is_repeated_header(header: &Header, cells: &[CellValue]) -> bool {
-    // cheap test first: the first header column's cell must hold text equal to its label
-    let Some(first) = header.columns.first() else {
+    let names_column = |index: usize, text: &str| {
+        header.columns.iter().any(|c| {
+            c.index == index
+                && (text == c.label.trim() || c.group.as_deref().is_some_and(|g| text == g.trim()))
+        })
+    };
+    // cheap test first: the first filled cell must be text naming its column
+    let Some((index, first)) = cells.iter().enumerate().find(|(_, c)| !c.is_blank()) else {
         return false;
     };
-    match cells.get(first.index) {
-        Some(CellValue::Text(text)) if text.trim() == first.label.trim() => {}
+    match first {
+        CellValue::Text(text) if names_column(index, text.trim()) => {}
         _ => return false,
     }
-    let mut same = 0;
-    for column in &header.columns {
-        if let Some(cell) = cells.get(column.index)
-            && normalize_header(&cell.display()) == normalize_header(&column.label)
-        {
-            same += 1;
-        }
-    }
-    same >= 2 && same * 2 >= header.columns.len()
+    let filled = cells.iter().filter(|c| !c.is_blank()).count();
+    let same = cells
+        .iter()
+        .enumerate()
+        .filter(|(index, cell)| match cell {
+            CellValue::Text(text) => names_column(*index, text.trim()),
+            _ => false,
+        })
+        .count();
+    same >= 2 && same * 2 >= filled
 }
 
 impl RowSink for IngestSink<'_> {
@@ -353,5 +397,82 @@ impl RowSink for IngestSink<'_> {
         self.state = State::Ignoring;
         self.sheets.push(std::mem::take(&mut self.current));
         ControlFlow::Continue(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read::header::HeaderColumn;
+
+    fn text_row(cells: &[&str]) -> Vec<CellValue> {
+        cells
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    CellValue::Empty
+                } else {
+                    CellValue::Text(c.to_string())
+                }
+            })
+            .collect()
+    }
+
+    /// Regression: the group row of a repeated two-row header was read as a person named
+    /// "扶助对象信息".
+    #[test]
+    fn both_rows_of_a_repeated_two_row_header_are_recognised() {
+        let column = |index: usize, label: &str, group: &str| HeaderColumn {
+            index,
+            label: label.into(),
+            group: Some(group.into()),
+        };
+        let header = Header {
+            rows: vec![1, 2],
+            columns: vec![
+                column(0, "姓名", "扶助对象信息"),
+                column(1, "性别", "扶助对象信息"),
+                column(2, "子女姓名", "独生子女信息"),
+                column(3, "特扶类别", "扶助情况"),
+            ],
+            known: 4,
+        };
+        assert!(is_repeated_header(
+            &header,
+            &text_row(&["扶助对象信息", "", "独生子女信息", "扶助情况"])
+        ));
+        assert!(is_repeated_header(
+            &header,
+            &text_row(&["姓名", "性别", "子女姓名", "特扶类别"])
+        ));
+        assert!(!is_repeated_header(
+            &header,
+            &text_row(&["贾伟华", "男", "贾浩博", "子女死亡"])
+        ));
+        assert!(!is_repeated_header(
+            &header,
+            &text_row(&["姓名", "张三", "李四", "子女死亡"])
+        ));
+    }
+
+    #[test]
+    fn a_group_row_repeated_above_a_page_break_header_is_not_data() {
+        let above = vec![
+            (0, "扶助对象信息".to_string()),
+            (4, "独生子女信息".to_string()),
+        ];
+        assert!(repeats_row(
+            &above,
+            &text_row(&["扶助对象信息", "", "", "", "独生子女信息"])
+        ));
+        assert!(!repeats_row(
+            &above,
+            &text_row(&["扶助对象信息", "", "", "", "独生子女信息", "x"])
+        ));
+        assert!(!repeats_row(
+            &above,
+            &text_row(&["贾伟华", "男", "", "", "贾浩博"])
+        ));
+        assert!(!repeats_row(&[], &text_row(&["贾伟华"])));
     }
 }
