@@ -103,6 +103,23 @@ fn empty_mention(role: &str) -> PersonMention {
     }
 }
 
+/// What officers type for "nothing here": treated as an empty cell, not as a value.
+const PLACEHOLDERS: &[&str] = &[
+    "/", "\\", "-", "--", "—", "——", "无", "暂无", "不详", "未知", "空", "null", "none", "n/a",
+    "na",
+];
+
+/// Whether a cell holds one of the [`PLACEHOLDERS`].
+fn is_placeholder(cell: &CellValue) -> bool {
+    match cell {
+        CellValue::Text(text) => {
+            let text = crate::read::header::normalize_header(text);
+            PLACEHOLDERS.contains(&text.as_str())
+        }
+        _ => false,
+    }
+}
+
 /// The text of a cell as the officer sees it, trimmed.
 fn cell_text(cell: &CellValue) -> String {
     cell.display().trim().to_string()
@@ -209,6 +226,18 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
         if cell.is_blank() {
             continue;
         }
+        let def = &mapping.fields[*field_index];
+        // "无" is "nothing" in most columns, but a declared code word where a mapping lists it
+        // (house damage 无 = none)
+        let declared_word = match &def.target {
+            Target::Attribute { codes, .. } => {
+                codes.contains_key(&normalize_value(&cell_text(cell)))
+            }
+            _ => false,
+        };
+        if !declared_word && is_placeholder(cell) {
+            continue;
+        }
         if let CellValue::Error(error) = cell {
             issues.push(issue(
                 column_name,
@@ -217,7 +246,6 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
             ));
             continue;
         }
-        let def = &mapping.fields[*field_index];
         match &def.target {
             Target::Person { role, field } => {
                 let draft = &mut drafts[*role];
@@ -523,5 +551,52 @@ mod tests {
             cell_money(&CellValue::Text("1,234.50".into()), 1.0),
             Ok(Some(1_234.5))
         );
+    }
+
+    #[test]
+    fn placeholders_are_empty_cells() {
+        for text in ["/", "无", " 暂无 ", "-", "——", "N/A", "不详"] {
+            assert!(is_placeholder(&CellValue::Text(text.into())), "{text}");
+        }
+        for text in ["0", "王无忌", "1/2"] {
+            assert!(!is_placeholder(&CellValue::Text(text.into())), "{text}");
+        }
+    }
+
+    /// Regression: treating 无 as an empty cell rejected every emergency row whose house
+    /// damage was declared 无 (none) — a code word of the mapping.
+    #[test]
+    fn a_declared_code_word_is_a_value_even_when_it_is_a_placeholder_elsewhere() {
+        use crate::mapping::MappingSet;
+        use crate::read::header::{Header, HeaderColumn};
+        let set = MappingSet::built_in().unwrap();
+        let labels = ["户主姓名", "身份证号", "房屋受损情况", "联系电话"];
+        let header = Header {
+            rows: vec![1],
+            columns: labels
+                .iter()
+                .enumerate()
+                .map(|(index, label)| HeaderColumn {
+                    index,
+                    label: label.to_string(),
+                    group: None,
+                })
+                .collect(),
+            known: 4,
+        };
+        let resolution = crate::mapping::resolve::choose(&set, &header, Some("emergency")).unwrap();
+        let plan = SheetPlan::new(&set.mappings[resolution.mapping], &resolution, "台账");
+        let cells: Vec<CellValue> = ["张三", "", "无", "无"]
+            .iter()
+            .map(|t| CellValue::Text(t.to_string()))
+            .collect();
+        let outcome = apply_row(&plan, 2, &cells);
+        let record = outcome.record.expect("row accepted");
+        assert_eq!(record.attributes["house_damage"], "none");
+        assert_eq!(
+            record.persons[0].phone, None,
+            "无 in the phone column is no phone"
+        );
+        assert!(outcome.issues.is_empty(), "{:?}", outcome.issues);
     }
 }
