@@ -113,8 +113,9 @@ const PLACEHOLDERS: &[&str] = &[
 fn is_placeholder(cell: &CellValue) -> bool {
     match cell {
         CellValue::Text(text) => {
-            let text = crate::read::header::normalize_header(text);
-            PLACEHOLDERS.contains(&text.as_str())
+            // no allocation: this runs for every text cell
+            let text = text.trim_matches(|c: char| c.is_whitespace());
+            text.len() <= 6 && PLACEHOLDERS.iter().any(|p| text.eq_ignore_ascii_case(p))
         }
         _ => false,
     }
