@@ -458,6 +458,13 @@ fn person_value(
                 true
             }
             Err(reason) => {
+                // 出生年月 columns often hold only year and month: not wrong, just less precise
+                let reason = if crate::normalize::dates::parse_year_month(&text()).is_ok() {
+                    "only year and month given; the birth date comes from the id number when it is valid"
+                        .to_string()
+                } else {
+                    reason
+                };
                 report(text(), reason);
                 false
             }

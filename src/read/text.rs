@@ -301,6 +301,11 @@ pub fn read_text(
         cells.clear();
         cells.extend(record.iter().take(limits.max_columns).map(|field| {
             let field = field.strip_suffix('\r').unwrap_or(field);
+            // ="0123" is how systems force Excel to keep a number as text (ID numbers, phones)
+            let field = field
+                .strip_prefix("=\"")
+                .and_then(|inner| inner.strip_suffix('"'))
+                .unwrap_or(field);
             if field.is_empty() {
                 CellValue::Empty
             } else {
@@ -394,6 +399,29 @@ mod tests {
         fn end_sheet(&mut self) -> ControlFlow<()> {
             ControlFlow::Continue(())
         }
+    }
+
+    #[test]
+    fn excel_text_formulas_are_unwrapped() {
+        let file = file_with("姓名,身份证号\n张三,=\"341125195806121544\"\n".as_bytes());
+        let mut cells = Vec::new();
+        struct Second<'a>(&'a mut Vec<CellValue>);
+        impl RowSink for Second<'_> {
+            fn start_sheet(&mut self, _: &SheetMeta) -> ControlFlow<()> {
+                ControlFlow::Continue(())
+            }
+            fn row(&mut self, row: u32, cells: &mut Vec<CellValue>) -> ControlFlow<()> {
+                if row == 2 {
+                    *self.0 = std::mem::take(cells);
+                }
+                ControlFlow::Continue(())
+            }
+            fn end_sheet(&mut self) -> ControlFlow<()> {
+                ControlFlow::Continue(())
+            }
+        }
+        read_text(file.path(), &ReadLimits::default(), &mut Second(&mut cells)).unwrap();
+        assert_eq!(cells[1], CellValue::Text("341125195806121544".into()));
     }
 
     /// Regression: after a blank line the csv crate's own line count lagged by one, so rows and
