@@ -87,6 +87,8 @@ struct Draft {
     mention: PersonMention,
     address: AddressParts,
     id_column: Option<String>,
+    /// A birth date given only as year and month: `(column, text)`.
+    birth_month: Option<(String, String)>,
 }
 
 fn empty_mention(role: &str) -> PersonMention {
@@ -206,6 +208,7 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
             mention: empty_mention(role),
             address: AddressParts::default(),
             id_column: None,
+            birth_month: None,
         })
         .collect();
     let mut event_date = None;
@@ -314,8 +317,21 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
             mut mention,
             address,
             id_column,
+            birth_month,
         } = draft;
         finish_person(&mut mention, address);
+        // 出生年月 columns often hold only year and month: not an error, and the ID number gives
+        // the full date; only without a valid ID number is something lost, and that is said
+        if let Some((column, text)) = birth_month
+            && !mention.id_number.status.is_usable()
+        {
+            issues.push(issue(
+                &column,
+                text,
+                "only year and month given and no valid id number: the birth date is left empty"
+                    .into(),
+            ));
+        }
         if let Some(column) = id_column {
             for conflict in cross_check(&mention.id_number, mention.birth_date, mention.gender) {
                 issues.push(issue(
@@ -458,14 +474,11 @@ fn person_value(
                 true
             }
             Err(reason) => {
-                // 出生年月 columns often hold only year and month: not wrong, just less precise
-                let reason = if crate::normalize::dates::parse_year_month(&text()).is_ok() {
-                    "only year and month given; the birth date comes from the id number when it is valid"
-                        .to_string()
+                if crate::normalize::dates::parse_year_month(&text()).is_ok() {
+                    draft.birth_month = Some((column_name.to_string(), text()));
                 } else {
-                    reason
-                };
-                report(text(), reason);
+                    report(text(), reason);
+                }
                 false
             }
         },
@@ -606,5 +619,42 @@ mod tests {
             "无 in the phone column is no phone"
         );
         assert!(outcome.issues.is_empty(), "{:?}", outcome.issues);
+    }
+
+    #[test]
+    fn a_birth_year_and_month_is_only_reported_when_no_id_number_gives_the_date() {
+        use crate::mapping::MappingSet;
+        use crate::read::header::{Header, HeaderColumn};
+        let set = MappingSet::built_in().unwrap();
+        let labels = ["姓名", "身份证号", "出生年月", "入院日期", "个人自付"];
+        let header = Header {
+            rows: vec![1],
+            columns: labels
+                .iter()
+                .enumerate()
+                .map(|(index, label)| HeaderColumn {
+                    index,
+                    label: label.to_string(),
+                    group: None,
+                })
+                .collect(),
+            known: 5,
+        };
+        let resolution = crate::mapping::resolve::choose(&set, &header, None).unwrap();
+        let plan = SheetPlan::new(&set.mappings[resolution.mapping], &resolution, "");
+        let row = |id: &str| -> Vec<CellValue> {
+            ["张三", id, "1949-12", "2026-03-01", "100"]
+                .iter()
+                .map(|t| CellValue::Text(t.to_string()))
+                .collect()
+        };
+        let with_id = apply_row(&plan, 2, &row("11010519491231002X"));
+        assert!(with_id.issues.is_empty(), "{:?}", with_id.issues);
+        let birth = with_id.record.unwrap().persons[0].birth_date;
+        assert_eq!(birth, NaiveDate::from_ymd_opt(1949, 12, 31));
+        let without_id = apply_row(&plan, 3, &row(""));
+        assert_eq!(without_id.issues.len(), 1);
+        assert_eq!(without_id.issues[0].column, "出生年月");
+        assert!(without_id.issues[0].reason.contains("only year and month"));
     }
 }
