@@ -589,22 +589,10 @@ mod tests {
     #[test]
     fn a_declared_code_word_is_a_value_even_when_it_is_a_placeholder_elsewhere() {
         use crate::mapping::MappingSet;
-        use crate::read::header::{Header, HeaderColumn};
+        use crate::read::header::Header;
         let set = MappingSet::built_in().unwrap();
         let labels = ["户主姓名", "身份证号", "房屋受损情况", "联系电话"];
-        let header = Header {
-            rows: vec![1],
-            columns: labels
-                .iter()
-                .enumerate()
-                .map(|(index, label)| HeaderColumn {
-                    index,
-                    label: label.to_string(),
-                    group: None,
-                })
-                .collect(),
-            known: 4,
-        };
+        let header = Header::of_labels(&labels);
         let resolution = crate::mapping::resolve::choose(&set, &header, Some("emergency")).unwrap();
         let plan = SheetPlan::new(&set.mappings[resolution.mapping], &resolution, "台账");
         let cells: Vec<CellValue> = ["张三", "", "无", "无"]
@@ -624,22 +612,10 @@ mod tests {
     #[test]
     fn a_birth_year_and_month_is_only_reported_when_no_id_number_gives_the_date() {
         use crate::mapping::MappingSet;
-        use crate::read::header::{Header, HeaderColumn};
+        use crate::read::header::Header;
         let set = MappingSet::built_in().unwrap();
         let labels = ["姓名", "身份证号", "出生年月", "入院日期", "个人自付"];
-        let header = Header {
-            rows: vec![1],
-            columns: labels
-                .iter()
-                .enumerate()
-                .map(|(index, label)| HeaderColumn {
-                    index,
-                    label: label.to_string(),
-                    group: None,
-                })
-                .collect(),
-            known: 5,
-        };
+        let header = Header::of_labels(&labels);
         let resolution = crate::mapping::resolve::choose(&set, &header, None).unwrap();
         let plan = SheetPlan::new(&set.mappings[resolution.mapping], &resolution, "");
         let row = |id: &str| -> Vec<CellValue> {

@@ -407,23 +407,10 @@ mod tests {
 #[cfg(test)]
 mod unseen_exports {
     use super::*;
-    use crate::read::header::HeaderColumn;
 
     fn detect(labels: &[&str]) -> (String, Vec<String>) {
         let set = MappingSet::built_in().unwrap();
-        let header = Header {
-            rows: vec![1],
-            columns: labels
-                .iter()
-                .enumerate()
-                .map(|(index, label)| HeaderColumn {
-                    index,
-                    label: label.to_string(),
-                    group: None,
-                })
-                .collect(),
-            known: labels.len(),
-        };
+        let header = Header::of_labels(labels);
         let resolution = choose(&set, &header, None).unwrap_or_else(|e| panic!("{labels:?}: {e}"));
         let mapping = &set.mappings[resolution.mapping];
         let fields = resolution

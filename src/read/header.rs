@@ -199,6 +199,26 @@ fn two_row_header(
     }
 }
 
+impl Header {
+    /// A one-row header of plain labels, for tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn of_labels(labels: &[&str]) -> Header {
+        Header {
+            rows: vec![1],
+            columns: labels
+                .iter()
+                .enumerate()
+                .map(|(index, label)| HeaderColumn {
+                    index,
+                    label: label.to_string(),
+                    group: None,
+                })
+                .collect(),
+            known: labels.len(),
+        }
+    }
+}
+
 /// Words that open a footer row: totals, signatures, dates of the table.
 const FOOTER_WORDS: &[&str] = &[
     "合计",
