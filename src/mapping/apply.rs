@@ -105,20 +105,10 @@ fn empty_mention(role: &str) -> PersonMention {
     }
 }
 
-/// What officers type for "nothing here": treated as an empty cell, not as a value.
-const PLACEHOLDERS: &[&str] = &[
-    "/", "\\", "-", "--", "—", "——", "无", "暂无", "不详", "未知", "空", "null", "none", "n/a",
-    "na",
-];
-
-/// Whether a cell holds one of the [`PLACEHOLDERS`].
+/// Whether a cell holds a "nothing here" placeholder (`/`, `无`, `暂无`…).
 fn is_placeholder(cell: &CellValue) -> bool {
     match cell {
-        CellValue::Text(text) => {
-            // no allocation: this runs for every text cell
-            let text = text.trim_matches(|c: char| c.is_whitespace());
-            text.len() <= 6 && PLACEHOLDERS.iter().any(|p| text.eq_ignore_ascii_case(p))
-        }
+        CellValue::Text(text) => crate::normalize::is_placeholder(text),
         _ => false,
     }
 }
@@ -172,7 +162,7 @@ fn cell_number(cell: &CellValue) -> Result<f64, String> {
             let text = cell_text(other);
             let digits: String = text
                 .chars()
-                .map(crate::read::header::to_half_width)
+                .map(crate::normalize::names::to_half_width)
                 .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
                 .collect();
             digits

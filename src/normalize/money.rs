@@ -23,9 +23,6 @@ pub enum MoneyError {
     OutOfRange(String),
 }
 
-/// Cell contents meaning "no amount" (compared after folding and removing
-/// blanks).
-const PLACEHOLDERS: &[&str] = &["", "无", "暂无", "没有", "-", "--", "—", "——", "/"];
 const CURRENCY_PREFIXES: &[&str] = &["¥", "￥", "rmb", "cny", "人民币"];
 const CURRENCY_SUFFIXES: &[&str] = &["元", "圆", "块", "rmb", "cny"];
 const MULTIPLIERS: &[(char, i128)] = &[('万', 10_000), ('千', 1_000), ('亿', 100_000_000)];
@@ -50,7 +47,7 @@ pub fn parse_money(raw: &str) -> Result<Option<i64>, MoneyError> {
         .filter(|&c| !is_blank(c))
         .collect::<String>()
         .to_lowercase();
-    if PLACEHOLDERS.contains(&text.as_str()) {
+    if text.is_empty() || super::is_placeholder(&text) {
         return Ok(None);
     }
     let invalid = || MoneyError::Invalid(raw.to_string());

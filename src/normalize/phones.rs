@@ -34,13 +34,6 @@ pub enum PhoneError {
     Invalid(String),
 }
 
-/// Cell contents meaning "no number" (compared after folding, removing
-/// blanks and lower-casing).
-const PLACEHOLDERS: &[&str] = &[
-    "无", "暂无", "没有", "空", "不详", "未知", "-", "--", "---", "—", "——", "/", "\\", "0",
-    "null", "none", "n/a", "na",
-];
-
 /// Characters that separate several numbers in one cell (after folding).
 const SEPARATORS: &[char] = &['/', '、', ',', ';', '|', '\\'];
 
@@ -98,14 +91,11 @@ fn split_on_spaces(segment: &str) -> Vec<Phone> {
     parsed.unwrap_or_default()
 }
 
+/// "No number": blank, `0` (or `0.0` from a number cell), or one of the shared placeholders.
 fn is_placeholder(text: &str) -> bool {
-    let compact: String = text
-        .chars()
-        .filter(|&c| !is_blank(c))
-        .collect::<String>()
-        .to_lowercase();
+    let compact: String = text.chars().filter(|&c| !is_blank(c)).collect();
     let compact = compact.strip_suffix(".0").unwrap_or(&compact);
-    compact.is_empty() || PLACEHOLDERS.contains(&compact)
+    compact.is_empty() || compact == "0" || super::is_placeholder(compact)
 }
 
 /// Drops a leading label ending in a colon, as in `手机:138…` or

@@ -6,6 +6,7 @@
 //! rows, naming the most known columns is the header.
 
 use super::CellValue;
+use crate::normalize::names::{is_blank, to_half_width};
 
 /// How many leading rows of a sheet are searched for the header.
 pub const HEADER_SEARCH_ROWS: usize = 40;
@@ -47,8 +48,8 @@ pub struct Header {
 pub fn normalize_header(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        let c = to_half_width(c);
-        if c.is_whitespace() || c == '*' || c == '\u{200B}' || c == '\u{FEFF}' {
+        let c = fold_bracket(to_half_width(c));
+        if is_blank(c) || c == '*' {
             continue;
         }
         out.push(c.to_ascii_lowercase());
@@ -67,11 +68,9 @@ pub fn strip_bracket_suffix(normalized: &str) -> Option<&str> {
     if base.is_empty() { None } else { Some(base) }
 }
 
-/// Full-width ASCII forms (U+FF01–U+FF5E) and the ideographic space to their half-width forms.
-pub fn to_half_width(c: char) -> char {
+/// Lenticular and tortoise-shell brackets, used like parentheses in headers (`单位【元】`).
+fn fold_bracket(c: char) -> char {
     match c {
-        '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
         '【' | '〔' => '(',
         '】' | '〕' => ')',
         _ => c,
@@ -219,13 +218,11 @@ impl Header {
     }
 }
 
-/// Words that open a footer row: totals, signatures, dates of the table.
+/// Words that open a totals row, whatever else the row holds.
+const TOTAL_WORDS: &[&str] = &["合计", "小计", "总计", "累计", "共计"];
+
+/// Words that open a short footer row: signatures, dates of the table, notes.
 const FOOTER_WORDS: &[&str] = &[
-    "合计",
-    "小计",
-    "总计",
-    "累计",
-    "共计",
     "制表人",
     "制表",
     "审核人",
@@ -247,17 +244,20 @@ const FOOTER_WORDS: &[&str] = &[
 
 /// Whether a row after the header is a footer (totals, signatures, notes) and not data.
 pub fn is_footer(cells: &[CellValue]) -> bool {
-    // cheap test first: footers open with text starting with one of the footer words' characters
+    let opens_with = |text: &str, words: &[&str]| words.iter().any(|w| text.starts_with(w));
+    // cheap test first, without allocating: one of the first filled cells is text whose first
+    // character opens a footer word
     let opens_like_footer = cells
         .iter()
         .filter(|c| !c.is_blank())
         .take(3)
         .any(|cell| match cell {
-            CellValue::Text(text) => text
-                .trim_start()
-                .chars()
-                .next()
-                .is_some_and(|c| "合小总累共制审填负统单报联备说注".contains(c)),
+            CellValue::Text(text) => text.trim_start().chars().next().is_some_and(|c| {
+                TOTAL_WORDS
+                    .iter()
+                    .chain(FOOTER_WORDS)
+                    .any(|w| w.starts_with(c))
+            }),
             _ => false,
         });
     if !opens_like_footer {
@@ -267,17 +267,13 @@ pub fn is_footer(cells: &[CellValue]) -> bool {
     let Some(first) = filled.first() else {
         return false;
     };
-    let text = normalize_header(&first.display());
-    let total_word = ["合计", "小计", "总计", "累计", "共计"]
-        .iter()
-        .any(|w| text.starts_with(w));
-    if total_word {
+    if opens_with(&normalize_header(&first.display()), TOTAL_WORDS) {
         return true;
     }
     filled.len() <= 4
         && filled.iter().take(3).any(|cell| {
             let text = normalize_header(&cell.display());
-            FOOTER_WORDS.iter().any(|w| text.starts_with(w))
+            opens_with(&text, TOTAL_WORDS) || opens_with(&text, FOOTER_WORDS)
         })
 }
 
