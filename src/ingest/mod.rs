@@ -13,6 +13,7 @@ pub mod sink;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
@@ -21,7 +22,7 @@ use tokio::sync::mpsc;
 use crate::mapping::MappingSet;
 use crate::mapping::resolve::Vocabulary;
 use crate::read::{ReadLimits, read_file};
-use crate::registry::{FileCounts, FileMeta, FileWriter, Registry, RegistryError};
+use crate::registry::{FileCounts, FileMeta, FileSummary, FileWriter, Registry, RegistryError};
 pub use receipt::{FileStatus, Receipt};
 use sink::IngestSink;
 
@@ -55,8 +56,9 @@ impl Default for IngestOptions {
 /// Ingests files into a registry.
 pub struct Ingestor<'a> {
     registry: &'a Registry,
-    mappings: &'a MappingSet,
-    vocabulary: Vocabulary,
+    /// Shared with each file's reading thread without copying.
+    mappings: Arc<MappingSet>,
+    vocabulary: Arc<Vocabulary>,
     options: IngestOptions,
 }
 
@@ -132,8 +134,8 @@ impl<'a> Ingestor<'a> {
     ) -> Ingestor<'a> {
         Ingestor {
             registry,
-            mappings,
-            vocabulary: Vocabulary::new(mappings),
+            mappings: Arc::new(mappings.clone()),
+            vocabulary: Arc::new(Vocabulary::new(mappings)),
             options,
         }
     }
@@ -198,8 +200,6 @@ impl<'a> Ingestor<'a> {
             path: path.display().to_string(),
             sha256: receipt.sha256.clone(),
             size_bytes: receipt.size_bytes as i64,
-            format: String::new(),
-            encoding: String::new(),
         };
         let mut writer = match FileWriter::begin(self.registry, &meta).await {
             Ok(writer) => writer,
@@ -212,8 +212,8 @@ impl<'a> Ingestor<'a> {
         let progress = self.progress_bar(&file_name);
         let reader = {
             let path = path.to_path_buf();
-            let mappings = self.mappings.clone();
-            let vocabulary = self.vocabulary.clone();
+            let mappings = Arc::clone(&self.mappings);
+            let vocabulary = Arc::clone(&self.vocabulary);
             let forced = self.options.mapping.clone();
             let limits = self.options.limits;
             let progress = progress.clone();
@@ -280,14 +280,15 @@ impl<'a> Ingestor<'a> {
                         rejected: receipt.rows_rejected as i64,
                         skipped: (receipt.rows_skipped_footer + receipt.rows_skipped_other) as i64,
                     };
+                    let mappings = receipt.mappings.join(",");
                     let committed = writer
-                        .commit_with_format(
-                            &receipt.mappings.join(","),
+                        .commit(&FileSummary {
+                            mappings: &mappings,
+                            format: &receipt.format,
+                            encoding: &receipt.encoding,
                             counts,
-                            &receipt_json,
-                            &receipt.format,
-                            &receipt.encoding,
-                        )
+                            receipt_json: &receipt_json,
+                        })
                         .await;
                     if let Err(error) = committed {
                         receipt.status = FileStatus::Failed;

@@ -15,16 +15,6 @@ use crate::read::header::{HEADER_SEARCH_ROWS, Header, detect_header, is_footer};
 use crate::read::{CellValue, RowSink, SheetMeta};
 use crate::record::{Issue, Record, Severity};
 
-impl Drop for IngestSink<'_> {
-    fn drop(&mut self) {
-        // never leave the apply thread behind, whatever happened while reading
-        self.work = None;
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
-        }
-    }
-}
-
 /// Records per batch sent to the writer.
 pub const BATCH: usize = 2_000;
 
@@ -348,6 +338,16 @@ fn is_repeated_header(header: &Header, cells: &[CellValue]) -> bool {
         })
         .count();
     same >= 2 && same * 2 >= filled
+}
+
+impl Drop for IngestSink<'_> {
+    fn drop(&mut self) {
+        // never leave the apply thread behind, whatever happened while reading
+        self.work = None;
+        if let Some(worker) = self.worker.take() {
+            let _ = worker.join();
+        }
+    }
 }
 
 impl RowSink for IngestSink<'_> {

@@ -13,7 +13,7 @@ use std::path::Path;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
 
-pub use write::{FileCounts, FileMeta, FileWriter};
+pub use write::{FileCounts, FileMeta, FileSummary, FileWriter};
 
 /// The database behind a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

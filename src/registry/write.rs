@@ -96,10 +96,21 @@ pub struct FileMeta {
     pub sha256: String,
     /// Size in bytes.
     pub size_bytes: i64,
+}
+
+/// What is known about a file once it has been read, stored with its rows.
+#[derive(Debug, Clone, Copy)]
+pub struct FileSummary<'a> {
+    /// Mappings used, comma-separated.
+    pub mappings: &'a str,
     /// Detected format.
-    pub format: String,
+    pub format: &'a str,
     /// Detected text encoding, empty for workbooks.
-    pub encoding: String,
+    pub encoding: &'a str,
+    /// Row counts.
+    pub counts: FileCounts,
+    /// The receipt as JSON.
+    pub receipt_json: &'a str,
 }
 
 /// Row counts of a stored file.
@@ -115,7 +126,7 @@ pub struct FileCounts {
     pub skipped: i64,
 }
 
-/// One file being written; dropped without [`FileWriter::commit_with_format`], nothing of it remains.
+/// One file being written; dropped without [`FileWriter::commit`], nothing of it remains.
 pub struct FileWriter {
     tx: Transaction<'static, Any>,
     file_id: i64,
@@ -130,15 +141,13 @@ impl FileWriter {
         let row = sqlx::query(
             "INSERT INTO files (batch_id, file_name, path, sha256, size_bytes, format, encoding, \
              mappings, rows_read, rows_accepted, rows_rejected, rows_skipped, receipt, ingested_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, '', 0, 0, 0, 0, '{}', $8) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, '', '', '', 0, 0, 0, 0, '{}', $6) RETURNING id",
         )
         .bind(meta.batch_id)
         .bind(&meta.file_name)
         .bind(&meta.path)
         .bind(&meta.sha256)
         .bind(meta.size_bytes)
-        .bind(&meta.format)
-        .bind(&meta.encoding)
         .bind(super::now())
         .fetch_one(&mut *tx)
         .await?;
@@ -249,28 +258,21 @@ impl FileWriter {
         Ok(())
     }
 
-    /// Stores the receipt, counts and detected format, and commits everything of the file at once.
-    pub async fn commit_with_format(
-        mut self,
-        mappings: &str,
-        counts: FileCounts,
-        receipt_json: &str,
-        format: &str,
-        encoding: &str,
-    ) -> Result<(), RegistryError> {
+    /// Stores what was learnt reading the file and commits everything of it at once.
+    pub async fn commit(mut self, summary: &FileSummary<'_>) -> Result<(), RegistryError> {
         sqlx::query(
             "UPDATE files SET mappings = $1, rows_read = $2, rows_accepted = $3, rows_rejected = $4, \
              rows_skipped = $5, receipt = $6, format = $8, encoding = $9 WHERE id = $7",
         )
-        .bind(mappings)
-        .bind(counts.read)
-        .bind(counts.accepted)
-        .bind(counts.rejected)
-        .bind(counts.skipped)
-        .bind(receipt_json)
+        .bind(summary.mappings)
+        .bind(summary.counts.read)
+        .bind(summary.counts.accepted)
+        .bind(summary.counts.rejected)
+        .bind(summary.counts.skipped)
+        .bind(summary.receipt_json)
         .bind(self.file_id)
-        .bind(format)
-        .bind(encoding)
+        .bind(summary.format)
+        .bind(summary.encoding)
         .execute(&mut *self.tx)
         .await?;
         self.tx.commit().await?;
