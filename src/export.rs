@@ -58,7 +58,7 @@ pub struct TableQuery {
     pub columns: Vec<&'static str>,
     /// SQL producing those columns in order.
     pub sql: String,
-    /// Text bound to `$1`, if the SQL has a parameter.
+    /// The file id bound to `$1`, if the SQL has a parameter.
     pub parameter: Option<i64>,
 }
 
@@ -184,7 +184,6 @@ struct XlsxSink {
     workbook: rust_xlsxwriter::Workbook,
     path: std::path::PathBuf,
     row: u32,
-    widths: Vec<usize>,
 }
 
 impl TableSink for XlsxSink {
@@ -196,7 +195,6 @@ impl TableSink for XlsxSink {
             sheet.write_string_with_format(0, index as u16, *column, &bold)?;
         }
         sheet.set_freeze_panes(1, 0)?;
-        self.widths = columns.iter().map(|c| c.len().max(8)).collect();
         self.row = 1;
         Ok(())
     }
@@ -278,7 +276,6 @@ pub async fn export_table(
             workbook: rust_xlsxwriter::Workbook::new(),
             path: path.to_path_buf(),
             row: 0,
-            widths: Vec::new(),
         }),
         (Format::Parquet, Some(path)) => Box::new(ParquetSink {
             path: path.to_path_buf(),
