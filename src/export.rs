@@ -81,6 +81,32 @@ pub fn records_query() -> TableQuery {
     }
 }
 
+/// One line per person mention: where it was read and which person and household it is.
+pub fn links_query() -> TableQuery {
+    TableQuery {
+        columns: vec![
+            "file",
+            "sheet",
+            "row",
+            "role",
+            "person_id",
+            "household_id",
+            "mention_id",
+            "name",
+            "id_number",
+            "file_sha256",
+        ],
+        sql:
+            "SELECT f.file_name, m.sheet, m.row_number, m.role, l.person_id, p.household_id, m.id, \
+              m.name, m.id_number, f.sha256 \
+              FROM mentions m JOIN files f ON f.id = m.file_id \
+              LEFT JOIN mention_links l ON l.mention_id = m.id \
+              LEFT JOIN persons p ON p.person_id = l.person_id ORDER BY m.id"
+                .into(),
+        parameter: None,
+    }
+}
+
 /// Rejected rows and dropped values, all files or one.
 pub fn rejects_query(file_id: Option<i64>) -> TableQuery {
     let filter = if file_id.is_some() {

@@ -11,6 +11,7 @@
 
 pub mod export;
 pub mod ingest;
+pub mod linkage;
 pub mod mapping;
 pub mod normalize;
 pub mod read;

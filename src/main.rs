@@ -10,8 +10,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use lifeline::export::{Format, export_table, records_query, rejects_query};
+use lifeline::export::{Format, export_table, links_query, records_query, rejects_query};
 use lifeline::ingest::{FileStatus, IngestOptions, Ingestor, Receipt};
+use lifeline::linkage::csv_link::LinkRequest;
+use lifeline::linkage::households::HouseholdOptions;
+use lifeline::linkage::registry::{MatchSummary, match_registry};
+use lifeline::linkage::spec::LinkageSpec;
 use lifeline::mapping::MappingSet;
 use lifeline::registry::{Registry, Table};
 
@@ -25,6 +29,9 @@ struct Cli {
     /// Folder of mapping files (default: ./mappings if present, else the built-in mappings).
     #[arg(long, global = true, env = "LIFELINE_MAPPINGS")]
     mappings: Option<PathBuf>,
+    /// Person linkage spec (default: ./linkage/persons.toml if present, else the built-in one).
+    #[arg(long, global = true, env = "LIFELINE_LINKAGE")]
+    linkage: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,10 +84,94 @@ enum Command {
     },
     /// Validate the mapping files and print what they contain.
     Check,
+    /// Resolve every ingested mention not yet resolved into persons and households.
+    Match {
+        /// Re-train the model and re-cluster every mention (IDs stay stable).
+        #[arg(long)]
+        full: bool,
+    },
+    /// Show why mentions were linked, field by field.
+    Explain {
+        #[command(subcommand)]
+        what: ExplainWhat,
+    },
+    /// The queue of uncertain pairs, and decisions on them.
+    Review {
+        #[command(subcommand)]
+        action: ReviewAction,
+    },
+    /// Run the linkage engine on CSV files: deduplicate one file or link two.
+    Link {
+        /// Linkage spec: fields (columns), blocking rules, comparisons (e.g. linkage/febrl4.toml).
+        #[arg(long)]
+        spec: PathBuf,
+        /// Write linked pairs (id_a, id_b, weight, probability) here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Write one line per record with its cluster here.
+        #[arg(long)]
+        clusters: Option<PathBuf>,
+        /// Column holding true entity labels: print precision, recall, F1 and blocking recall.
+        #[arg(long)]
+        truth: Option<String>,
+        /// One CSV (deduplicate) or two (link).
+        #[arg(required = true, num_args = 1..=2)]
+        inputs: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExplainWhat {
+    /// A person: their mentions, the links holding them together, their household.
+    Person {
+        /// Person ID (P000000001).
+        id: String,
+    },
+    /// Two mentions (ids from `export links`), compared field by field.
+    Pair {
+        /// First mention id.
+        a: i64,
+        /// Second mention id.
+        b: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReviewAction {
+    /// Pairs waiting for a decision (strongest first).
+    List {
+        /// Include decided pairs.
+        #[arg(long)]
+        all: bool,
+    },
+    /// The two mentions are the same person (must-link).
+    Accept {
+        /// Review item id.
+        id: i64,
+        /// Who decides.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The two mentions are different persons (cannot-link).
+    Reject {
+        /// Review item id.
+        id: i64,
+        /// Who decides.
+        #[arg(long, env = "USER", default_value = "unknown")]
+        by: String,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportWhat {
+    /// One line per person mention with its person and household.
+    Links,
     /// One line per accepted row.
     Records,
     /// One line per rejected row or dropped value.
@@ -95,6 +186,45 @@ fn load_mappings(dir: Option<&Path>) -> Result<MappingSet> {
         }
         None => MappingSet::built_in().context("invalid built-in mappings"),
     }
+}
+
+fn load_linkage(path: Option<&Path>) -> Result<LinkageSpec> {
+    let spec = match path {
+        Some(path) => LinkageSpec::load(path)?,
+        None if Path::new("linkage/persons.toml").is_file() => {
+            LinkageSpec::load(Path::new("linkage/persons.toml"))?
+        }
+        None => LinkageSpec::parse(
+            include_str!("../linkage/persons.toml"),
+            "built-in linkage/persons.toml",
+        )?,
+    };
+    lifeline::linkage::registry::check_spec(&spec)?;
+    Ok(spec)
+}
+
+fn print_match(summary: &MatchSummary) {
+    println!(
+        "match ({}): {} mentions resolved{}; {} persons, {} households in the registry; {} new persons, {} merged, {} split; {} pairs compared, {} merges refused by the guards; {} pairs queued for review; {:.1} s reading, {:.1} s linking, {:.1} s writing",
+        summary.mode,
+        summary.mentions,
+        if summary.compared_existing > 0 {
+            format!(" against {} existing mentions", summary.compared_existing)
+        } else {
+            String::new()
+        },
+        summary.persons,
+        summary.households,
+        summary.new_persons,
+        summary.merges,
+        summary.splits,
+        summary.pairs,
+        summary.refused,
+        summary.review_added,
+        summary.seconds[0],
+        summary.seconds[1],
+        summary.seconds[2],
+    );
 }
 
 fn default_db() -> String {
@@ -204,6 +334,104 @@ async fn run(cli: Cli) -> Result<bool> {
             println!("{} mappings ok", mappings.mappings.len());
             Ok(true)
         }
+        Command::Match { full } => {
+            let spec = load_linkage(cli.linkage.as_deref())?;
+            let registry = Registry::open(&cli.db.unwrap_or_else(default_db)).await?;
+            let summary =
+                match_registry(&registry, &spec, full, HouseholdOptions::default()).await?;
+            print_match(&summary);
+            registry.close().await;
+            Ok(true)
+        }
+        Command::Explain { what } => {
+            let spec = load_linkage(cli.linkage.as_deref())?;
+            let registry = Registry::open(&cli.db.unwrap_or_else(default_db)).await?;
+            match what {
+                ExplainWhat::Person { id } => {
+                    print!(
+                        "{}",
+                        lifeline::linkage::registry::explain_person(&registry, &spec, &id).await?
+                    )
+                }
+                ExplainWhat::Pair { a, b } => {
+                    let e =
+                        lifeline::linkage::registry::explain_pair(&registry, &spec, a, b).await?;
+                    println!(
+                        "left:  {} (person {})",
+                        e.left,
+                        e.persons.0.as_deref().unwrap_or("-")
+                    );
+                    println!(
+                        "right: {} (person {})\n",
+                        e.right,
+                        e.persons.1.as_deref().unwrap_or("-")
+                    );
+                    println!("{}", e.explanation);
+                }
+            }
+            registry.close().await;
+            Ok(true)
+        }
+        Command::Review { action } => {
+            use lifeline::linkage::registry::{review_decide, review_list};
+            let spec = load_linkage(cli.linkage.as_deref())?;
+            let registry = Registry::open(&cli.db.unwrap_or_else(default_db)).await?;
+            match action {
+                ReviewAction::List { all } => {
+                    let items = review_list(&registry, all).await?;
+                    println!(
+                        "{:>6} {:>10} {:>10} {:>8} status",
+                        "id", "mention_a", "mention_b", "weight"
+                    );
+                    for i in &items {
+                        println!(
+                            "{:>6} {:>10} {:>10} {:>8.2} {}",
+                            i.id, i.mention_a, i.mention_b, i.score, i.status
+                        );
+                    }
+                    println!(
+                        "{} items; `lifeline explain pair A B` shows why, `lifeline review accept|reject ID` decides",
+                        items.len()
+                    );
+                }
+                ReviewAction::Accept { id, by, note } => {
+                    let item =
+                        review_decide(&registry, &spec, id, true, &by, note.as_deref()).await?;
+                    println!(
+                        "review {}: mentions {} and {} {}; the next `lifeline match` applies it",
+                        item.id, item.mention_a, item.mention_b, item.status
+                    );
+                }
+                ReviewAction::Reject { id, by, note } => {
+                    let item =
+                        review_decide(&registry, &spec, id, false, &by, note.as_deref()).await?;
+                    println!(
+                        "review {}: mentions {} and {} {}; the next `lifeline match` applies it",
+                        item.id, item.mention_a, item.mention_b, item.status
+                    );
+                }
+            }
+            registry.close().await;
+            Ok(true)
+        }
+        Command::Link {
+            spec,
+            out,
+            clusters,
+            truth,
+            inputs,
+        } => {
+            let spec = LinkageSpec::load(&spec)?;
+            let request = LinkRequest {
+                inputs,
+                pairs_out: out,
+                clusters_out: clusters,
+                truth,
+            };
+            let report = lifeline::linkage::csv_link::link(&spec, &request)?;
+            println!("{report}");
+            Ok(true)
+        }
         Command::Demo { samples } => demo(cli.db, &mappings, samples).await,
         Command::Samples {
             households,
@@ -245,6 +473,7 @@ async fn run(cli: Cli) -> Result<bool> {
             let registry = Registry::open(&db).await?;
             let query = match what {
                 ExportWhat::Records => records_query(),
+                ExportWhat::Links => links_query(),
                 ExportWhat::Rejects => rejects_query(None),
             };
             let count = export_table(&registry, &query, format, out.as_deref()).await?;

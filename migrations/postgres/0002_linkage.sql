@@ -60,3 +60,27 @@ CREATE TABLE link_reviews (
     note TEXT,
     UNIQUE (mention_a, mention_b)
 );
+
+-- The blocking keys of every linked mention, so that a new batch is compared only with the
+-- mentions that share a key (incremental matching costs what the batch costs).
+CREATE TABLE linkage_keys (
+    key BIGINT NOT NULL,
+    mention_id BIGINT NOT NULL
+);
+CREATE INDEX linkage_keys_by_key ON linkage_keys (key);
+
+-- How often each value of a term-frequency comparison occurs (a common name counts for less).
+CREATE TABLE linkage_frequencies (
+    field TEXT NOT NULL,
+    value TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    PRIMARY KEY (field, value)
+);
+
+-- The model of the last full run (JSON), reused by incremental runs and explanations.
+CREATE TABLE linkage_model (
+    id BIGINT PRIMARY KEY,
+    trained_at TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    model TEXT NOT NULL
+);

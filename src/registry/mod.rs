@@ -6,7 +6,7 @@
 //! both backends accept. A file is stored in one transaction ([`FileWriter`]): its rows,
 //! rejects and receipt become visible together or not at all.
 
-mod write;
+pub(crate) mod write;
 
 use std::path::Path;
 

@@ -10,7 +10,7 @@ use crate::record::{Issue, Record};
 
 /// Bind parameters per INSERT statement: under SQLite's limit of 32,766 and PostgreSQL's of
 /// 65,535; rows per statement are this divided by the table's column count.
-const PARAMETERS: usize = 30_000;
+pub(crate) const PARAMETERS: usize = 30_000;
 
 const RECORD_COLUMNS: &[&str] = &[
     "file_id",
@@ -57,7 +57,7 @@ const REJECT_COLUMNS: &[&str] = &[
 
 /// A multi-row INSERT. SQLite gets anonymous `?` placeholders: with numbered ones sqlx looks
 /// each parameter up by name, which SQLite does by a linear scan — quadratic in the row count.
-fn insert_sql(table: &str, columns: &[&str], rows: usize, backend: Backend) -> String {
+pub(crate) fn insert_sql(table: &str, columns: &[&str], rows: usize, backend: Backend) -> String {
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut n = 1;
     for row in 0..rows {

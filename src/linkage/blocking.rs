@@ -1,0 +1,161 @@
+//! Blocking: the union of the configured rules decides which pairs are compared. A pair is produced
+//! by the first rule whose keys it shares, so no pair is compared twice; blocks larger than
+//! `max_block` are not expanded and are reported.
+
+use super::dataset::Dataset;
+use super::spec::{BlockingRule, Key, LinkageSpec, Part};
+
+/// What one blocking rule produced.
+#[derive(Debug, Clone, Default)]
+pub struct RuleStats {
+    /// The rule as written.
+    pub label: String,
+    /// New pairs this rule added (not produced by an earlier rule).
+    pub pairs: u64,
+    /// Blocks too large to expand.
+    pub skipped_blocks: u64,
+    /// Records in those blocks.
+    pub skipped_records: u64,
+}
+
+/// Candidate pairs, each once, `i < j`.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// The pairs.
+    pub pairs: Vec<(u32, u32)>,
+    /// Per rule.
+    pub rules: Vec<RuleStats>,
+}
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn mix(h: u64, v: u64) -> u64 {
+    (h ^ v).wrapping_mul(MIX).rotate_left(29)
+}
+
+fn part_value(data: &Dataset, key: &Key, i: usize) -> u64 {
+    let col = &data.columns[key.field];
+    let v = match key.part {
+        Part::Value => col.a[i],
+        Part::Pinyin | Part::Prefix | Part::Township => col.b[i],
+        Part::Surname | Part::Village => col.c[i],
+        Part::Year => col.a[i] / 10_000,
+        Part::First(n) => {
+            if col.a[i] == 0 {
+                return 0;
+            }
+            let text = col.text(col.a[i]);
+            let end = text
+                .char_indices()
+                .nth(n as usize)
+                .map_or(text.len(), |(k, _)| k);
+            let mut h = 0xcbf2_9ce4_8422_2325u64;
+            for b in text[..end].bytes() {
+                h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+            return h | 1;
+        }
+    };
+    v as u64
+}
+
+/// The blocking key of record `i` under `rule` (0 when a key part is missing).
+pub fn key(rule: &BlockingRule, data: &Dataset, i: usize) -> u64 {
+    let mut h = 0x51_7cc1_b727_220a;
+    for k in &rule.keys {
+        let v = part_value(data, k, i);
+        if v == 0 {
+            return 0;
+        }
+        h = mix(h, v ^ ((k.field as u64) << 40));
+    }
+    h | 1
+}
+
+/// The key of every record under every rule (`keys[rule][record]`).
+pub fn all_keys(spec: &LinkageSpec, data: &Dataset) -> Vec<Vec<u64>> {
+    spec.blocking
+        .iter()
+        .map(|rule| (0..data.len).map(|i| key(rule, data, i)).collect())
+        .collect()
+}
+
+/// Whether records `i` and `j` may be compared at all (different inputs when linking two; never two
+/// people of one source row).
+pub fn comparable(data: &Dataset, i: usize, j: usize) -> bool {
+    if data.is_link() && data.source[i] == data.source[j] {
+        return false;
+    }
+    let g = data.row_group[i];
+    g == u32::MAX || g != data.row_group[j]
+}
+
+/// Candidate pairs among all records of `data`.
+pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Candidates {
+    let mut out = Candidates::default();
+    let link = data.is_link();
+    for (r, rule) in spec.blocking.iter().enumerate() {
+        let mut stats = RuleStats {
+            label: rule.label.clone(),
+            ..Default::default()
+        };
+        let mut sorted: Vec<(u64, u32)> = keys[r]
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k != 0)
+            .map(|(i, k)| (*k, i as u32))
+            .collect();
+        sorted.sort_unstable();
+        let mut start = 0;
+        while start < sorted.len() {
+            let mut end = start + 1;
+            while end < sorted.len() && sorted[end].0 == sorted[start].0 {
+                end += 1;
+            }
+            let block = &sorted[start..end];
+            start = end;
+            if block.len() < 2 {
+                continue;
+            }
+            if link {
+                let left = block
+                    .iter()
+                    .filter(|(_, i)| data.source[*i as usize] == 0)
+                    .count();
+                if left == 0 || left == block.len() {
+                    continue;
+                }
+                if left * (block.len() - left) > spec.max_block * spec.max_block / 2 {
+                    stats.skipped_blocks += 1;
+                    stats.skipped_records += block.len() as u64;
+                    continue;
+                }
+            } else if block.len() > spec.max_block {
+                stats.skipped_blocks += 1;
+                stats.skipped_records += block.len() as u64;
+                continue;
+            }
+            for p in 0..block.len() {
+                for q in p + 1..block.len() {
+                    let (x, y) = (block[p].1 as usize, block[q].1 as usize);
+                    let (i, j) = if x < y { (x, y) } else { (y, x) };
+                    if !comparable(data, i, j) {
+                        continue;
+                    }
+                    if (0..r).any(|e| keys[e][i] != 0 && keys[e][i] == keys[e][j]) {
+                        continue;
+                    }
+                    out.pairs.push((i as u32, j as u32));
+                    stats.pairs += 1;
+                }
+            }
+        }
+        out.rules.push(stats);
+    }
+    out
+}
+
+/// Whether some rule puts `i` and `j` in one block.
+pub fn blocked_together(keys: &[Vec<u64>], i: usize, j: usize) -> bool {
+    keys.iter().any(|k| k[i] != 0 && k[i] == k[j])
+}

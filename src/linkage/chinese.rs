@@ -1,0 +1,203 @@
+//! Chinese personal names for matching: traditional → simplified characters, surname-aware pinyin
+//! and compound surnames.
+//!
+//! The `pinyin` crate gives a character's most common reading, which is wrong for many surnames
+//! (曾 is zeng, not ceng; 单 shan, 区 ou, 仇 qiu, 解 xie). Surnames are read from
+//! `data/surnames.tsv` (single and compound surnames with their surname reading), given names
+//! through the crate. Traditional characters are folded with `data/t2s_chars.tsv` (OpenCC).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use pinyin::ToPinyin;
+
+/// The tables shipped with lifeline.
+struct Tables {
+    /// Traditional character → simplified character.
+    simplified: HashMap<char, char>,
+    /// Surname (simplified characters) → its reading as a surname, syllables without tones.
+    surnames: HashMap<String, &'static str>,
+}
+
+static TABLES: LazyLock<Tables> = LazyLock::new(|| {
+    let simplified = parse_pairs(include_str!("../../data/t2s_chars.tsv"))
+        .filter_map(|(from, to)| Some((single_char(from)?, single_char(to)?)))
+        .collect::<HashMap<char, char>>();
+    // Surnames are looked up as written first, then folded to simplified characters: folding
+    // first would read 乾 (qian) as 干 (gan).
+    let mut surnames = HashMap::new();
+    for (surname, reading) in parse_pairs(include_str!("../../data/surnames.tsv")) {
+        let reading = reading.split_whitespace().next().unwrap_or(reading);
+        surnames.entry(surname.to_string()).or_insert(reading);
+    }
+    Tables {
+        simplified,
+        surnames,
+    }
+});
+
+/// `left<TAB>right` lines; `#` starts a comment line.
+fn parse_pairs(text: &'static str) -> impl Iterator<Item = (&'static str, &'static str)> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (left, right) = line.split_once('\t')?;
+            Some((left.trim(), right.trim()))
+        })
+}
+
+fn single_char(s: &str) -> Option<char> {
+    let mut chars = s.chars();
+    let c = chars.next()?;
+    chars.next().is_none().then_some(c)
+}
+
+/// A name prepared for comparison.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameForm {
+    /// Simplified characters, lower-case for Latin letters, without spaces or dots.
+    pub simplified: String,
+    /// Pinyin syllables of the whole name without tones or separators (`zhangwei`), the surname read
+    /// as a surname; other scripts kept as they are.
+    pub pinyin: String,
+    /// Number of characters of `simplified` that are the surname (0 when the name is not Chinese).
+    pub surname_chars: u8,
+    /// Byte length of the surname's reading at the start of `pinyin`.
+    pub surname_pinyin_len: usize,
+}
+
+/// Folds traditional characters to simplified ones (`張偉` → `张伟`).
+pub fn simplify(name: &str) -> String {
+    name.chars()
+        .map(|c| *TABLES.simplified.get(&c).unwrap_or(&c))
+        .collect()
+}
+
+/// Prepares a normalized name (as stored by ingest) for comparison.
+pub fn name_form(name: &str) -> NameForm {
+    let written: Vec<char> = name
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '.' | '•' | '・'))
+        .flat_map(char::to_lowercase)
+        .collect();
+    let simplified: String = written
+        .iter()
+        .map(|c| *TABLES.simplified.get(c).unwrap_or(c))
+        .collect();
+    let chars: Vec<char> = simplified.chars().collect();
+    let known = |n: usize| -> Option<&'static str> {
+        let as_written: String = written[..n].iter().collect();
+        let folded: String = chars[..n].iter().collect();
+        TABLES
+            .surnames
+            .get(&as_written)
+            .or_else(|| TABLES.surnames.get(&folded))
+            .copied()
+    };
+    let chinese = chars
+        .first()
+        .is_some_and(|c| crate::normalize::names::is_cjk(*c));
+    let surname_chars = if !chinese {
+        0
+    } else if chars.len() >= 3 && known(2).is_some() {
+        2
+    } else {
+        1
+    };
+    let mut pinyin = String::with_capacity(chars.len() * 4);
+    let mut rest = &chars[..];
+    if surname_chars > 0 {
+        match known(surname_chars as usize) {
+            Some(reading) => pinyin.push_str(reading),
+            None => push_readings(&mut pinyin, &chars[..surname_chars as usize]),
+        }
+        rest = &chars[surname_chars as usize..];
+    }
+    let surname_pinyin_len = pinyin.len();
+    push_readings(&mut pinyin, rest);
+    NameForm {
+        simplified,
+        pinyin,
+        surname_chars,
+        surname_pinyin_len,
+    }
+}
+
+fn push_readings(out: &mut String, chars: &[char]) {
+    for &c in chars {
+        match c.to_pinyin() {
+            Some(p) => out.extend(p.plain().chars().map(|c| match c {
+                'ü' => 'v',
+                'ê' => 'e',
+                c => c,
+            })),
+            None => out.push(c),
+        }
+    }
+}
+
+/// The surname reading of `surname` from the table, if it is a known surname.
+pub fn surname_reading(surname: &str) -> Option<&'static str> {
+    TABLES
+        .surnames
+        .get(surname)
+        .or_else(|| TABLES.surnames.get(&simplify(surname)))
+        .copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn surnames_are_read_as_surnames() {
+        for (name, pinyin) in [
+            ("曾国藩", "zengguofan"),
+            ("单田芳", "shantianfang"),
+            ("区小明", "ouxiaoming"),
+            ("仇英", "qiuying"),
+            ("解缙", "xiejin"),
+            ("欧阳修", "ouyangxiu"),
+            ("诸葛亮", "zhugeliang"),
+            ("司马光", "simaguang"),
+        ] {
+            assert_eq!(name_form(name).pinyin, pinyin, "{name}");
+        }
+        assert_eq!(name_form("欧阳修").surname_chars, 2);
+        assert_eq!(
+            name_form("欧阳").surname_chars,
+            1,
+            "a two-character name is surname + given name"
+        );
+        assert_eq!(name_form("王伟").surname_chars, 1);
+        assert_eq!(
+            name_form("乾隆").pinyin,
+            "qianlong",
+            "surname looked up before folding"
+        );
+        assert_eq!(name_form("吕布").pinyin, "lvbu");
+        assert_eq!(name_form("女娲").pinyin, "nvwa");
+    }
+
+    #[test]
+    fn traditional_and_simplified_fold_together() {
+        assert_eq!(name_form("張偉"), name_form("张伟"));
+        assert_eq!(name_form("歐陽修").simplified, "欧阳修");
+        assert_eq!(name_form("歐陽修").pinyin, "ouyangxiu");
+    }
+
+    #[test]
+    fn homophones_share_pinyin() {
+        assert_eq!(name_form("张伟").pinyin, name_form("章伟").pinyin);
+        assert_eq!(name_form("王玮").pinyin, name_form("汪伟").pinyin);
+        assert_ne!(name_form("张伟").simplified, name_form("章伟").simplified);
+    }
+
+    #[test]
+    fn other_scripts_are_kept() {
+        let form = name_form("买买提·艾力");
+        assert_eq!(form.simplified, "买买提艾力");
+        assert_eq!(name_form("John Smith").pinyin, "johnsmith");
+        assert_eq!(name_form("John Smith").surname_chars, 0);
+    }
+}

@@ -1,0 +1,279 @@
+//! Comparing two prepared records field by field: each comparison returns the first of its
+//! ordered levels that holds, the "else" level (`levels.len()`) when none does, or [`NULL`] when a
+//! value is missing on either side (missing values are neutral).
+
+use super::dataset::{Column, Dataset};
+use super::spec::{Comparison, FieldKind, Level};
+
+/// The level of a comparison when either value is missing.
+pub const NULL: u8 = u8::MAX;
+
+/// The level reached by `comparison` for records `i` and `j`.
+pub fn level(comparison: &Comparison, column: &Column, i: usize, j: usize) -> u8 {
+    if column.is_missing(i) || column.is_missing(j) {
+        return NULL;
+    }
+    for (k, level) in comparison.levels.iter().enumerate() {
+        if holds(*level, column, i, j) {
+            return k as u8;
+        }
+    }
+    comparison.levels.len() as u8
+}
+
+/// Fills `out` with the levels of every comparison for records `i` and `j`.
+pub fn gamma(comparisons: &[Comparison], data: &Dataset, i: usize, j: usize, out: &mut [u8]) {
+    for (slot, c) in out.iter_mut().zip(comparisons) {
+        *slot = level(c, &data.columns[c.field], i, j);
+    }
+}
+
+fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
+    let (a1, a2) = (col.a[i], col.a[j]);
+    match (level, col.kind) {
+        (Level::Exact, FieldKind::Place) => {
+            a1 == a2 && col.b[i] == col.b[j] && col.c[i] == col.c[j]
+        }
+        (Level::Exact, _) => a1 == a2 && a1 != 0,
+        (Level::Pinyin, _) => col.b[i] == col.b[j],
+        (Level::GivenSwapped, _) => given_swapped(col.text(a1), col.text(a2)),
+        (Level::CharDropped, _) => one_char_dropped(col.text(a1), col.text(a2)),
+        (Level::JaroWinkler(t), FieldKind::Name) => {
+            strsim::jaro_winkler(col.text(col.b[i]), col.text(col.b[j])) >= t
+        }
+        (Level::JaroWinkler(t), _) => {
+            a1 != 0 && a2 != 0 && strsim::jaro_winkler(col.text(a1), col.text(a2)) >= t
+        }
+        (Level::Levenshtein(k), _) => {
+            a1 != 0 && a2 != 0 && strsim::levenshtein(col.text(a1), col.text(a2)) as u32 <= k
+        }
+        (Level::OneEdit, _) => {
+            a1 != 0 && a2 != 0 && one_edit(col.text(a1).as_bytes(), col.text(a2).as_bytes())
+        }
+        (Level::IdPrefix, _) => {
+            col.b[i] == col.b[j] && (a1 == 0 || a2 == 0 || col.c[i] == 0 || col.c[j] == 0)
+        }
+        (Level::OneFieldOff, _) => {
+            let (x, y) = (split_date(a1), split_date(a2));
+            (x.0 != y.0) as u8 + (x.1 != y.1) as u8 + (x.2 != y.2) as u8 == 1
+        }
+        (Level::DayMonthSwapped, _) => {
+            let (x, y) = (split_date(a1), split_date(a2));
+            x.0 == y.0 && x.1 == y.2 && x.2 == y.1 && x.1 != x.2
+        }
+        (Level::SameYear, _) => a1 / 10_000 == a2 / 10_000,
+        (Level::Village, _) => {
+            a1 == a2 && col.b[i] == col.b[j] && col.c[i] == col.c[j] && col.c[i] != 0
+        }
+        (Level::Township, _) => a1 == a2 && col.b[i] == col.b[j] && col.b[i] != 0,
+        (Level::County, _) => a1 == a2,
+    }
+}
+
+fn split_date(d: u32) -> (u32, u32, u32) {
+    (d / 10_000, d / 100 % 100, d % 100)
+}
+
+/// Same length, differing by one substitution or one swap of adjacent characters.
+pub fn one_edit(x: &[u8], y: &[u8]) -> bool {
+    if x.len() != y.len() || x == y {
+        return false;
+    }
+    let diffs: Vec<usize> = (0..x.len()).filter(|&k| x[k] != y[k]).take(3).collect();
+    match diffs[..] {
+        [_] => true,
+        [p, q] => q == p + 1 && x[p] == y[q] && x[q] == y[p],
+        _ => false,
+    }
+}
+
+/// Same surname character, the given-name characters in another order (王小明 / 王明小).
+fn given_swapped(x: &str, y: &str) -> bool {
+    let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+    if x.len() != y.len() || x.len() < 3 || x[0] != y[0] || x == y {
+        return false;
+    }
+    let (mut gx, mut gy) = (x[1..].to_vec(), y[1..].to_vec());
+    gx.sort_unstable();
+    gy.sort_unstable();
+    gx == gy
+}
+
+/// One name is the other with one character added (王小明 / 王明).
+fn one_char_dropped(x: &str, y: &str) -> bool {
+    let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+    let (long, short) = if x.len() > y.len() { (x, y) } else { (y, x) };
+    if long.len() != short.len() + 1 || short.len() < 2 {
+        return false;
+    }
+    let mut skipped = false;
+    let (mut p, mut q) = (0, 0);
+    while p < long.len() && q < short.len() {
+        if long[p] == short[q] {
+            p += 1;
+            q += 1;
+        } else if !skipped {
+            skipped = true;
+            p += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linkage::spec::LinkageSpec;
+
+    fn spec() -> LinkageSpec {
+        LinkageSpec::parse(
+            r#"
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "id"
+kind = "id_number"
+[[field]]
+name = "born"
+kind = "date"
+[[field]]
+name = "place"
+kind = "place"
+columns = ["county", "township", "village"]
+[[blocking]]
+keys = ["id"]
+[[comparison]]
+field = "name"
+levels = ["exact", "pinyin", "given_swapped", "char_dropped", "jaro_winkler>=0.9"]
+[[comparison]]
+field = "id"
+levels = ["exact", "one_edit", "id_prefix"]
+[[comparison]]
+field = "born"
+levels = ["exact", "day_month_swapped", "one_field_off"]
+[[comparison]]
+field = "place"
+levels = ["village", "township", "county"]
+"#,
+            "test",
+        )
+        .expect("valid spec")
+    }
+
+    /// Levels reached by two records given as (name, id, born, county, township, village).
+    fn levels(x: [&str; 6], y: [&str; 6]) -> Vec<u8> {
+        let spec = spec();
+        let mut data = Dataset::new(&spec);
+        for r in [x, y] {
+            let opt = |s: &'static str| if s.is_empty() { None } else { Some(s) };
+            let _ = opt;
+            let v = |s: &str| {
+                if s.is_empty() {
+                    None
+                } else {
+                    Some(s.to_string())
+                }
+            };
+            let owned: Vec<Option<String>> = r.iter().map(|s| v(s)).collect();
+            let values: Vec<Vec<Option<&str>>> = vec![
+                vec![owned[0].as_deref()],
+                vec![owned[1].as_deref()],
+                vec![owned[2].as_deref()],
+                vec![
+                    owned[3].as_deref(),
+                    owned[4].as_deref(),
+                    owned[5].as_deref(),
+                ],
+            ];
+            data.push(&values, 0, u32::MAX);
+        }
+        let mut out = vec![0; spec.comparisons.len()];
+        gamma(&spec.comparisons, &data, 0, 1, &mut out);
+        out
+    }
+
+    const ID: &str = "11010519491231002X";
+
+    #[test]
+    fn names_reach_the_expected_level() {
+        let base = ["张伟", ID, "1949-12-31", "110105", "东风镇", "前进村"];
+        let with = |name: &'static str| [name, ID, "1949-12-31", "110105", "东风镇", "前进村"];
+        assert_eq!(levels(base, with("张伟"))[0], 0, "exact");
+        assert_eq!(
+            levels(base, with("張偉"))[0],
+            0,
+            "traditional is the same name"
+        );
+        assert_eq!(levels(base, with("章伟"))[0], 1, "homophone");
+        assert_eq!(
+            levels(with("王小明"), with("王明小"))[0],
+            2,
+            "given name swapped"
+        );
+        assert_eq!(
+            levels(with("王小明"), with("王明"))[0],
+            3,
+            "dropped character"
+        );
+        assert_eq!(
+            levels(with("欧阳小明"), with("欧阳晓明"))[0],
+            1,
+            "homophone in a compound surname"
+        );
+        assert_eq!(levels(base, with("李娜"))[0], 5, "else");
+        assert_eq!(levels(base, with(""))[0], NULL, "missing is neutral");
+    }
+
+    #[test]
+    fn id_numbers_reach_the_expected_level() {
+        let with = |id: &'static str| ["张伟", id, "1949-12-31", "110105", "", ""];
+        assert_eq!(levels(with(ID), with("11010519491231002x"))[1], 0);
+        assert_eq!(
+            levels(with(ID), with("110105194912310021"))[1],
+            1,
+            "one wrong digit"
+        );
+        assert_eq!(
+            levels(with(ID), with("110105194912310987"))[1],
+            2,
+            "prefix only"
+        );
+        assert_eq!(
+            levels(with(ID), with("1.10105194912310E+17"))[1],
+            2,
+            "precision lost"
+        );
+        assert_eq!(levels(with(ID), with("340104199001011234"))[1], 3, "else");
+        assert_eq!(levels(with(ID), with("/"))[1], NULL);
+    }
+
+    #[test]
+    fn dates_and_places_reach_the_expected_level() {
+        let with =
+            |d: &'static str, t: &'static str, v: &'static str| ["张伟", "", d, "110105", t, v];
+        let l = levels(
+            with("1990-03-04", "东风镇", "前进村"),
+            with("1990-04-03", "东风镇", "红旗村"),
+        );
+        assert_eq!((l[2], l[3]), (1, 1), "day/month swapped; same township");
+        let l = levels(
+            with("1990-03-04", "东风镇", "前进村"),
+            with("1991-03-04", "东风镇", "前进村"),
+        );
+        assert_eq!((l[2], l[3]), (2, 0), "one field off; same village");
+        let l = levels(with("1990-03-04", "", ""), with("1970-01-01", "东风镇", ""));
+        assert_eq!((l[2], l[3]), (3, 2), "else; same county only");
+    }
+
+    #[test]
+    fn one_edit_is_a_substitution_or_adjacent_swap() {
+        assert!(one_edit(b"12345", b"12845"));
+        assert!(one_edit(b"12345", b"12435"));
+        assert!(!one_edit(b"12345", b"12345"));
+        assert!(!one_edit(b"12345", b"52341"));
+        assert!(!one_edit(b"12345", b"1234"));
+    }
+}

@@ -1,0 +1,334 @@
+//! `lifeline link`: the linkage engine on any CSV — deduplicate one file or link two — as configured
+//! by a spec file; with a truth column it scores itself (pairwise precision, recall, F1 and blocking
+//! recall), which is how lifeline is measured beside other linkage tools on public labelled data.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::clustering::Constraints;
+use super::dataset::Dataset;
+use super::evaluate::{PairwiseScores, pairwise};
+use super::spec::LinkageSpec;
+use super::{LinkageError, Resolution, resolve};
+
+/// What `lifeline link` was asked to do.
+#[derive(Debug, Clone)]
+pub struct LinkRequest {
+    /// One input (deduplicate) or two (link).
+    pub inputs: Vec<PathBuf>,
+    /// Where to write linked pairs.
+    pub pairs_out: Option<PathBuf>,
+    /// Where to write cluster labels.
+    pub clusters_out: Option<PathBuf>,
+    /// Column with truth labels.
+    pub truth: Option<String>,
+}
+
+/// What a link run found.
+#[derive(Debug)]
+pub struct LinkReport {
+    /// Records read per input.
+    pub records: Vec<usize>,
+    /// The resolution.
+    pub resolution: Resolution,
+    /// Scores against the truth, when asked.
+    pub scores: Option<PairwiseScores>,
+    /// Seconds spent reading the inputs.
+    pub reading: f64,
+    /// Seconds for everything (reading, training, linking, writing).
+    pub total: f64,
+}
+
+struct Input {
+    ids: Vec<String>,
+    truth: Vec<String>,
+}
+
+fn read_input(
+    spec: &LinkageSpec,
+    path: &Path,
+    source: u8,
+    truth: Option<&str>,
+    data: &mut Dataset,
+) -> Result<Input, LinkageError> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|source| LinkageError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new().build(BufReader::new(file));
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(decoded);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| LinkageError::Csv {
+            path: shown.clone(),
+            message: e.to_string(),
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let position = |name: &str| headers.iter().position(|h| h == name);
+    let mut missing = Vec::new();
+    let mut field_columns: Vec<Vec<usize>> = Vec::new();
+    for field in &spec.fields {
+        let mut cols = Vec::new();
+        for c in &field.columns {
+            match position(c) {
+                Some(p) => cols.push(p),
+                None => missing.push(format!("`{c}` (field {})", field.name)),
+            }
+        }
+        field_columns.push(cols);
+    }
+    let id_col = spec.id_column.as_deref().map(|c| (c, position(c)));
+    if let Some((c, None)) = id_col {
+        missing.push(format!("`{c}` (id_column)"));
+    }
+    let truth_col = truth.map(|c| (c, position(c)));
+    if let Some((c, None)) = truth_col {
+        missing.push(format!("`{c}` (--truth)"));
+    }
+    if !missing.is_empty() {
+        return Err(LinkageError::Csv {
+            path: shown,
+            message: format!(
+                "missing column(s) {}; the header has {}",
+                missing.join(", "),
+                headers.join(", ")
+            ),
+        });
+    }
+    let mut input = Input {
+        ids: Vec::new(),
+        truth: Vec::new(),
+    };
+    let mut record = csv::StringRecord::new();
+    let mut line = 1u64;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(LinkageError::Csv {
+                    path: shown,
+                    message: format!("after line {line}: {e}"),
+                });
+            }
+        }
+        line = record.position().map_or(line + 1, |p| p.line());
+        let get = |k: usize| record.get(k).map(str::trim).filter(|s| !s.is_empty());
+        let values: Vec<Vec<Option<&str>>> = field_columns
+            .iter()
+            .map(|cols| cols.iter().map(|&k| get(k)).collect())
+            .collect();
+        data.push(&values, source, u32::MAX);
+        input.ids.push(match id_col {
+            Some((_, Some(k))) => get(k).unwrap_or("").to_string(),
+            _ => format!(
+                "{}:{line}",
+                path.file_name()
+                    .map_or(shown.clone(), |n| n.to_string_lossy().into_owned())
+            ),
+        });
+        if let Some((_, Some(k))) = truth_col {
+            input.truth.push(get(k).unwrap_or("").to_string());
+        }
+    }
+    Ok(input)
+}
+
+fn truth_label(value: &str, number: bool) -> &str {
+    if !number {
+        return value;
+    }
+    let start = value.find(|c: char| c.is_ascii_digit());
+    match start {
+        Some(s) => {
+            let rest = &value[s..];
+            let end = rest
+                .find(|c: char| !c.is_ascii_digit())
+                .unwrap_or(rest.len());
+            &rest[..end]
+        }
+        None => value,
+    }
+}
+
+/// Runs `lifeline link`.
+pub fn link(spec: &LinkageSpec, request: &LinkRequest) -> Result<LinkReport, LinkageError> {
+    let started = Instant::now();
+    if request.inputs.is_empty() || request.inputs.len() > 2 {
+        return Err(LinkageError::Invalid(
+            "give one CSV to deduplicate or two to link".into(),
+        ));
+    }
+    let mut data = Dataset::new(spec);
+    let mut inputs = Vec::new();
+    for (k, path) in request.inputs.iter().enumerate() {
+        inputs.push(read_input(
+            spec,
+            path,
+            k as u8,
+            request.truth.as_deref(),
+            &mut data,
+        )?);
+    }
+    let reading = started.elapsed().as_secs_f64();
+    let resolution = resolve(spec, &data, &Constraints::default());
+    let ids: Vec<&str> = inputs
+        .iter()
+        .flat_map(|i| i.ids.iter().map(String::as_str))
+        .collect();
+    let scores = request.truth.as_ref().map(|_| {
+        let mut labels: HashMap<&str, u32> = HashMap::new();
+        let truth: Vec<u32> = inputs
+            .iter()
+            .flat_map(|i| i.truth.iter())
+            .map(|v| {
+                let v = truth_label(v, spec.truth_number);
+                if v.is_empty() {
+                    return u32::MAX;
+                }
+                let next = labels.len() as u32;
+                *labels.entry(v).or_insert(next)
+            })
+            .collect();
+        let source = (inputs.len() == 2).then_some(data.source.as_slice());
+        pairwise(&resolution.clusters, &truth, source, &resolution.candidates)
+    });
+    if let Some(path) = &request.pairs_out {
+        write_pairs(path, &resolution, &ids, &data)?;
+    }
+    if let Some(path) = &request.clusters_out {
+        write_clusters(path, &resolution, &ids)?;
+    }
+    Ok(LinkReport {
+        records: inputs.iter().map(|i| i.ids.len()).collect(),
+        resolution,
+        scores,
+        reading,
+        total: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn create(path: &Path) -> Result<BufWriter<File>, LinkageError> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|source| LinkageError::Io {
+            path: path.display().to_string(),
+            source,
+        })
+}
+
+fn write_pairs(
+    path: &Path,
+    r: &Resolution,
+    ids: &[&str],
+    data: &Dataset,
+) -> Result<(), LinkageError> {
+    let io = |source| LinkageError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut out = create(path)?;
+    writeln!(out, "id_a,id_b,weight,probability").map_err(io)?;
+    for &(w, i, j) in &r.links {
+        let (i, j) = (i as usize, j as usize);
+        if r.clusters[i] != r.clusters[j] || (data.is_link() && data.source[i] == data.source[j]) {
+            continue;
+        }
+        writeln!(
+            out,
+            "{},{},{:.3},{:.6}",
+            csv_field(ids[i]),
+            csv_field(ids[j]),
+            w,
+            super::scoring::probability(w as f64)
+        )
+        .map_err(io)?;
+    }
+    out.flush().map_err(io)
+}
+
+fn write_clusters(path: &Path, r: &Resolution, ids: &[&str]) -> Result<(), LinkageError> {
+    let io = |source| LinkageError::Io {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut out = create(path)?;
+    writeln!(out, "id,cluster").map_err(io)?;
+    for (i, c) in r.clusters.iter().enumerate() {
+        writeln!(out, "{},{}", csv_field(ids[i]), csv_field(ids[*c as usize])).map_err(io)?;
+    }
+    out.flush().map_err(io)
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+impl std::fmt::Display for LinkReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.resolution;
+        let records: Vec<String> = self.records.iter().map(|n| n.to_string()).collect();
+        writeln!(f, "records: {}", records.join(" + "))?;
+        for rule in &r.rules {
+            write!(f, "blocking {:<40} {:>10} pairs", rule.label, rule.pairs)?;
+            if rule.skipped_blocks > 0 {
+                write!(
+                    f,
+                    "  ({} blocks of {} records too large, skipped)",
+                    rule.skipped_blocks, rule.skipped_records
+                )?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(
+            f,
+            "compared {} pairs; model: λ = {:.5} after {} EM iterations, u from {} random pairs",
+            r.candidates.len(),
+            r.model.lambda,
+            r.model.iterations,
+            r.model.random_pairs
+        )?;
+        let clusters = {
+            let mut c: Vec<u32> = r.clusters.clone();
+            c.sort_unstable();
+            c.dedup();
+            c.len()
+        };
+        writeln!(
+            f,
+            "links {}  review band {}  clusters {}",
+            r.links.len(),
+            r.review.len(),
+            clusters
+        )?;
+        let x = &r.refusals;
+        if x.different_ids + x.same_row + x.cannot_link + x.one_to_one > 0 {
+            writeln!(
+                f,
+                "merges refused: {} different valid IDs, {} same source row, {} cannot-link, {} one-to-one",
+                x.different_ids, x.same_row, x.cannot_link, x.one_to_one
+            )?;
+        }
+        if let Some(s) = &self.scores {
+            writeln!(f, "{s}")?;
+        }
+        let t = &r.timings;
+        write!(
+            f,
+            "time: total {:.3} s (reading {:.3}, blocking {:.3}, comparing {:.3}, training {:.3}, clustering {:.3})",
+            self.total, self.reading, t.blocking, t.comparing, t.training, t.clustering
+        )
+    }
+}

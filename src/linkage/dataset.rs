@@ -1,0 +1,373 @@
+//! Records prepared for linkage: one column per field, each value interned as a `u32` symbol
+//! (0 = missing) so that blocking, exact comparison and term frequencies work on integers, with the
+//! strings kept once for the similarity levels.
+
+use std::collections::HashMap;
+
+use super::chinese::name_form;
+use super::spec::{FieldKind, LinkageSpec};
+use crate::normalize::dates::parse_date;
+use crate::normalize::gender::{Gender, parse_gender};
+use crate::normalize::id_number::{IdStatus, parse_id_number};
+use crate::normalize::names::to_half_width;
+
+/// Strings of one column, each stored once; symbol 0 is "missing".
+#[derive(Debug, Default)]
+pub struct Interner {
+    index: HashMap<Box<str>, u32>,
+    strings: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn new() -> Interner {
+        Interner {
+            index: HashMap::new(),
+            strings: vec!["".into()],
+        }
+    }
+
+    /// The symbol of `s`, adding it if new; empty text is missing (0).
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
+        if let Some(&sym) = self.index.get(s) {
+            return sym;
+        }
+        let sym = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.index.insert(s.into(), sym);
+        sym
+    }
+
+    /// The symbol of `s` if it is known.
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.index.get(s).copied()
+    }
+
+    /// The text of a symbol.
+    pub fn text(&self, sym: u32) -> &str {
+        &self.strings[sym as usize]
+    }
+}
+
+/// One prepared field.
+///
+/// | kind | `a` | `b` | `c` |
+/// |---|---|---|---|
+/// | name | simplified name | pinyin | surname pinyin |
+/// | id number | all 18 characters | first 15 digits | 1 if valid |
+/// | date | `yyyymmdd` (not a symbol) | – | – |
+/// | place | county | township | village |
+/// | text, phone, gender | value | – | – |
+#[derive(Debug)]
+pub struct Column {
+    /// Kind of the field.
+    pub kind: FieldKind,
+    /// Main representation.
+    pub a: Vec<u32>,
+    /// Second representation.
+    pub b: Vec<u32>,
+    /// Third representation.
+    pub c: Vec<u32>,
+    /// Strings of `a`, `b` and `c` symbols.
+    pub strings: Interner,
+}
+
+impl Column {
+    fn new(kind: FieldKind) -> Column {
+        Column {
+            kind,
+            a: Vec::new(),
+            b: Vec::new(),
+            c: Vec::new(),
+            strings: Interner::new(),
+        }
+    }
+
+    /// Whether record `i` has no usable value.
+    pub fn is_missing(&self, i: usize) -> bool {
+        match self.kind {
+            FieldKind::IdNumber => self.a[i] == 0 && self.b[i] == 0,
+            _ => self.a[i] == 0,
+        }
+    }
+
+    /// Text of symbol `sym`.
+    pub fn text(&self, sym: u32) -> &str {
+        self.strings.text(sym)
+    }
+
+    /// A readable form of record `i`'s value.
+    pub fn display(&self, i: usize) -> String {
+        match self.kind {
+            _ if self.is_missing(i) => String::new(),
+            FieldKind::Date => {
+                let d = self.a[i];
+                format!("{:04}-{:02}-{:02}", d / 10_000, d / 100 % 100, d % 100)
+            }
+            FieldKind::IdNumber if self.a[i] == 0 => format!("{}…", self.text(self.b[i])),
+            FieldKind::Place => [self.a[i], self.b[i], self.c[i]]
+                .iter()
+                .filter(|s| **s != 0)
+                .map(|s| self.text(*s))
+                .collect::<Vec<_>>()
+                .join(" "),
+            _ => self.text(self.a[i]).to_string(),
+        }
+    }
+
+    /// Whether record `i` holds a valid ID number (id fields only).
+    pub fn is_valid_id(&self, i: usize) -> bool {
+        self.kind == FieldKind::IdNumber && self.c[i] == 1
+    }
+
+    fn push(&mut self, values: &[Option<&str>]) {
+        let first = values
+            .first()
+            .copied()
+            .flatten()
+            .map(str::trim)
+            .unwrap_or("");
+        let (a, b, c) = match self.kind {
+            FieldKind::Name => match first {
+                "" => (0, 0, 0),
+                text => {
+                    let form = name_form(text);
+                    let surname = &form.pinyin[..form.surname_pinyin_len];
+                    (
+                        self.strings.intern(&form.simplified),
+                        self.strings.intern(&form.pinyin),
+                        self.strings.intern(surname),
+                    )
+                }
+            },
+            FieldKind::Text => (self.strings.intern(&first.to_lowercase()), 0, 0),
+            FieldKind::Phone => {
+                let digits: String = first
+                    .chars()
+                    .map(to_half_width)
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                let digits = match digits.strip_prefix("86") {
+                    Some(rest) if digits.len() == 13 => rest.to_string(),
+                    _ => digits,
+                };
+                (
+                    if digits.len() >= 7 {
+                        self.strings.intern(&digits)
+                    } else {
+                        0
+                    },
+                    0,
+                    0,
+                )
+            }
+            FieldKind::Gender => match parse_gender(first) {
+                Ok(Some(Gender::Male)) => (self.strings.intern("M"), 0, 0),
+                Ok(Some(Gender::Female)) => (self.strings.intern("F"), 0, 0),
+                _ => (0, 0, 0),
+            },
+            FieldKind::Date => (prepare_date(first), 0, 0),
+            FieldKind::IdNumber => {
+                let text = values
+                    .iter()
+                    .flatten()
+                    .map(|s| s.trim())
+                    .find(|s| !s.is_empty())
+                    .unwrap_or("");
+                match prepare_id(text) {
+                    PreparedId::Valid(id) => {
+                        (self.strings.intern(&id), self.strings.intern(&id[..15]), 1)
+                    }
+                    PreparedId::Damaged(id) => {
+                        (self.strings.intern(&id), self.strings.intern(&id[..15]), 0)
+                    }
+                    PreparedId::Prefix(prefix) => (0, self.strings.intern(&prefix), 0),
+                    PreparedId::Missing => (0, 0, 0),
+                }
+            }
+            FieldKind::Place => {
+                let get = |k: usize| {
+                    values
+                        .get(k)
+                        .copied()
+                        .flatten()
+                        .map(str::trim)
+                        .unwrap_or("")
+                };
+                let county = self.strings.intern(get(0));
+                if county == 0 {
+                    (0, 0, 0)
+                } else {
+                    let township = self.strings.intern(get(1));
+                    let village = if township == 0 {
+                        0
+                    } else {
+                        self.strings.intern(get(2))
+                    };
+                    (county, township, village)
+                }
+            }
+        };
+        self.a.push(a);
+        self.b.push(b);
+        self.c.push(c);
+    }
+}
+
+fn prepare_date(text: &str) -> u32 {
+    if text.is_empty() {
+        return 0;
+    }
+    match parse_date(text) {
+        Ok(d) => {
+            use chrono::Datelike;
+            (d.year().max(0) as u32) * 10_000 + d.month() * 100 + d.day()
+        }
+        Err(_) => 0,
+    }
+}
+
+/// What survives of an ID number.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PreparedId {
+    /// A valid number (18 characters).
+    Valid(String),
+    /// 18 characters that fail the checks (a wrong digit): still comparable.
+    Damaged(String),
+    /// Only the first 15 digits are known (the number went through a float cell).
+    Prefix(String),
+    /// Nothing usable.
+    Missing,
+}
+
+/// Classifies ID-number text, valid or not, into what linkage can use.
+pub fn prepare_id(text: &str) -> PreparedId {
+    if text.is_empty() {
+        return PreparedId::Missing;
+    }
+    let parsed = parse_id_number(text);
+    if let Some(id) = parsed.normalized.filter(|_| parsed.status.is_usable()) {
+        return PreparedId::Valid(id);
+    }
+    let cleaned: String = text
+        .chars()
+        .map(to_half_width)
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '+')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if parsed.status == IdStatus::PrecisionLost || cleaned.contains('E') {
+        // `3.41125198504039E+17` or `341125198504039000`: 15 significant digits survive.
+        let mantissa = cleaned.split('E').next().unwrap_or("");
+        let mut digits: String = mantissa
+            .chars()
+            .filter(char::is_ascii_digit)
+            .take(15)
+            .collect();
+        if digits.len() >= 12 && (cleaned.contains('E') || cleaned.len() == 18) {
+            while digits.len() < 15 {
+                digits.push('0');
+            }
+            return PreparedId::Prefix(digits);
+        }
+        return PreparedId::Missing;
+    }
+    let is_id_shape = cleaned.len() == 18
+        && cleaned[..17].bytes().all(|b| b.is_ascii_digit())
+        && matches!(cleaned.as_bytes()[17], b'0'..=b'9' | b'X');
+    if is_id_shape {
+        PreparedId::Damaged(cleaned)
+    } else {
+        PreparedId::Missing
+    }
+}
+
+/// Records prepared for linkage.
+#[derive(Debug)]
+pub struct Dataset {
+    /// Number of records.
+    pub len: usize,
+    /// One column per field of the spec.
+    pub columns: Vec<Column>,
+    /// Input each record came from (0, or 1 for the second input when linking two).
+    pub source: Vec<u8>,
+    /// Records named by one source row share a group (they are different people); `u32::MAX` none.
+    pub row_group: Vec<u32>,
+    /// Index of the first ID-number field: two different valid numbers never link.
+    pub id_field: Option<usize>,
+}
+
+impl Dataset {
+    /// An empty dataset for `spec`.
+    pub fn new(spec: &LinkageSpec) -> Dataset {
+        Dataset {
+            len: 0,
+            columns: spec.fields.iter().map(|f| Column::new(f.kind)).collect(),
+            source: Vec::new(),
+            row_group: Vec::new(),
+            id_field: spec
+                .fields
+                .iter()
+                .position(|f| f.kind == FieldKind::IdNumber),
+        }
+    }
+
+    /// Adds one record: `values[f]` holds the column values of field `f`.
+    pub fn push(&mut self, values: &[Vec<Option<&str>>], source: u8, row_group: u32) {
+        for (column, v) in self.columns.iter_mut().zip(values) {
+            column.push(v);
+        }
+        self.source.push(source);
+        self.row_group.push(row_group);
+        self.len += 1;
+    }
+
+    /// The valid ID symbol of record `i` (0 when it has none).
+    pub fn valid_id(&self, i: usize) -> u32 {
+        match self.id_field {
+            Some(f) if self.columns[f].is_valid_id(i) => self.columns[f].a[i],
+            _ => 0,
+        }
+    }
+
+    /// Whether two inputs are linked (records only pair across inputs).
+    pub fn is_link(&self) -> bool {
+        self.source.iter().any(|s| *s != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn damaged_ids_stay_comparable() {
+        assert_eq!(
+            prepare_id("11010519491231002X"),
+            PreparedId::Valid("11010519491231002X".into())
+        );
+        assert_eq!(
+            prepare_id("11010519491231002x"),
+            PreparedId::Valid("11010519491231002X".into())
+        );
+        assert_eq!(
+            prepare_id("110105194912310021"),
+            PreparedId::Damaged("110105194912310021".into())
+        );
+        assert_eq!(
+            prepare_id("3.41125198504039E+17"),
+            PreparedId::Prefix("341125198504039".into())
+        );
+        assert_eq!(
+            prepare_id("3.4112519850403E+17"),
+            PreparedId::Prefix("341125198504030".into())
+        );
+        assert_eq!(
+            prepare_id("341125198504039000"),
+            PreparedId::Prefix("341125198504039".into())
+        );
+        assert_eq!(prepare_id("无"), PreparedId::Missing);
+        assert_eq!(prepare_id("12345"), PreparedId::Missing);
+    }
+}

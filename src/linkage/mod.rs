@@ -1,0 +1,224 @@
+//! Record linkage: which mentions are the same person, and which persons form a household.
+//!
+//! The engine is configured in a file ([`spec`], e.g. `linkage/persons.toml`) and runs in stages,
+//! each its own module:
+//! 1. [`dataset`] prepares every record's fields (names folded to simplified characters and
+//!    surname-aware pinyin by [`chinese`], ID numbers classified as valid, damaged or cut short…);
+//! 2. [`blocking`] picks the pairs to compare from the union of the configured rules;
+//! 3. [`comparison`] gives each pair a level per field (exact, same pinyin, one digit off, …);
+//! 4. [`training`] estimates the Fellegi–Sunter model from the data (u from random pairs and value
+//!    frequencies, m by expectation maximisation) and [`scoring`] turns levels into weights;
+//! 5. [`clustering`] joins strong links into persons, refusing merges that would join two valid ID
+//!    numbers or two people of one source row.
+//!
+//! [`resolve`] runs the stages on a [`dataset::Dataset`]; [`registry`] applies them to the
+//! registry's mentions with stable person and household IDs ([`households`]); [`csv_link`] runs
+//! them on any CSV file (`lifeline link`).
+
+pub mod blocking;
+pub mod chinese;
+pub mod clustering;
+pub mod comparison;
+pub mod csv_link;
+pub mod dataset;
+pub mod evaluate;
+pub mod households;
+pub mod registry;
+pub mod scoring;
+pub mod spec;
+pub mod training;
+
+use std::time::Instant;
+
+use thiserror::Error;
+
+use crate::registry::RegistryError;
+use blocking::{Candidates, RuleStats};
+use clustering::{Constraints, Refusals};
+use dataset::Dataset;
+use scoring::Scorer;
+use spec::LinkageSpec;
+use training::Model;
+
+/// What can go wrong in linkage.
+#[derive(Debug, Error)]
+pub enum LinkageError {
+    /// A configuration file has problems (all of them listed).
+    #[error("invalid linkage configuration:\n  {}", .0.join("\n  "))]
+    Config(Vec<String>),
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A CSV input is malformed.
+    #[error("{path}: {message}")]
+    Csv {
+        /// The file.
+        path: String,
+        /// What is wrong (with the line).
+        message: String,
+    },
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A request names something that does not exist or is not allowed.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// How long each stage took, in seconds.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Timings {
+    /// Blocking.
+    pub blocking: f64,
+    /// Comparing candidate pairs.
+    pub comparing: f64,
+    /// Estimating u and m.
+    pub training: f64,
+    /// Scoring and clustering.
+    pub clustering: f64,
+}
+
+/// The outcome of [`resolve`].
+#[derive(Debug)]
+pub struct Resolution {
+    /// Cluster number per record (the lowest record index in the cluster).
+    pub clusters: Vec<u32>,
+    /// The trained model.
+    pub model: Model,
+    /// The scorer built from it.
+    pub scorer: Scorer,
+    /// Candidate pairs (for blocking recall).
+    pub candidates: Vec<(u32, u32)>,
+    /// Per blocking rule.
+    pub rules: Vec<RuleStats>,
+    /// Pairs at or above the link threshold, with their weights.
+    pub links: Vec<(f32, u32, u32)>,
+    /// Pairs in the review band whose records ended in different clusters.
+    pub review: Vec<(f32, u32, u32)>,
+    /// Merges refused by the guards.
+    pub refusals: Refusals,
+    /// Stage timings.
+    pub timings: Timings,
+}
+
+/// Runs blocking, comparison, training, scoring and clustering on `data`.
+pub fn resolve(spec: &LinkageSpec, data: &Dataset, constraints: &Constraints) -> Resolution {
+    resolve_with(spec, data, constraints, None)
+}
+
+/// Like [`resolve`], with a model trained before (incremental runs reuse it).
+pub fn resolve_with(
+    spec: &LinkageSpec,
+    data: &Dataset,
+    constraints: &Constraints,
+    model: Option<Model>,
+) -> Resolution {
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    let keys = blocking::all_keys(spec, data);
+    let Candidates { pairs, rules } = blocking::candidates(spec, data, &keys);
+    drop(keys);
+    timings.blocking = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let gammas = training::gammas(spec, data, &pairs);
+    timings.comparing = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let model = model.unwrap_or_else(|| {
+        let (u, drawn) = training::estimate_u(spec, data, 20141);
+        let mut model = training::estimate_m(spec, u, &gammas, pairs.len() as u64);
+        model.random_pairs = drawn;
+        model.prior = training::global_prior(model.lambda, pairs.len() as u64, data);
+        model
+    });
+    timings.training = t.elapsed().as_secs_f64();
+    let scorer = Scorer::new(spec, &model, data);
+    finish(
+        spec,
+        data,
+        constraints,
+        model,
+        scorer,
+        pairs,
+        gammas,
+        rules,
+        timings,
+    )
+}
+
+/// Like [`resolve`] with a given model and scorer, comparing only the candidate pairs `keep`
+/// accepts (an incremental run compares new records with each other and with existing ones).
+pub fn resolve_scored(
+    spec: &LinkageSpec,
+    data: &Dataset,
+    constraints: &Constraints,
+    model: Model,
+    scorer: Scorer,
+    keep: impl Fn(u32, u32) -> bool,
+) -> Resolution {
+    let mut timings = Timings::default();
+    let t = Instant::now();
+    let keys = blocking::all_keys(spec, data);
+    let Candidates { mut pairs, rules } = blocking::candidates(spec, data, &keys);
+    pairs.retain(|(i, j)| keep(*i, *j));
+    timings.blocking = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let gammas = training::gammas(spec, data, &pairs);
+    timings.comparing = t.elapsed().as_secs_f64();
+    finish(
+        spec,
+        data,
+        constraints,
+        model,
+        scorer,
+        pairs,
+        gammas,
+        rules,
+        timings,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    spec: &LinkageSpec,
+    data: &Dataset,
+    constraints: &Constraints,
+    model: Model,
+    scorer: Scorer,
+    pairs: Vec<(u32, u32)>,
+    gammas: Vec<u8>,
+    rules: Vec<RuleStats>,
+    mut timings: Timings,
+) -> Resolution {
+    let t = Instant::now();
+    let width = spec.comparisons.len().max(1);
+    let mut links = Vec::new();
+    let mut band = Vec::new();
+    for (&(i, j), g) in pairs.iter().zip(gammas.chunks_exact(width)) {
+        let w = scorer.score(spec, data, g, i as usize);
+        if w >= spec.match_weight {
+            links.push((w as f32, i, j));
+        } else if w >= spec.review_weight {
+            band.push((w as f32, i, j));
+        }
+    }
+    drop(gammas);
+    let (clusters, refusals) = clustering::cluster(data, &mut links, constraints, spec.one_to_one);
+    band.retain(|(_, i, j)| clusters[*i as usize] != clusters[*j as usize]);
+    timings.clustering = t.elapsed().as_secs_f64();
+    Resolution {
+        clusters,
+        model,
+        scorer,
+        candidates: pairs,
+        rules,
+        links,
+        review: band,
+        refusals,
+        timings,
+    }
+}

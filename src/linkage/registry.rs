@@ -1,0 +1,1645 @@
+//! `lifeline match`: linkage on the registry's person mentions, with stable person and household
+//! IDs.
+//!
+//! - A **full** run (the first, or `--full`) trains the model on every mention, clusters them all
+//!   and carries existing IDs over: a cluster keeps the ID of the old person most of whose mentions
+//!   it holds; when it holds several old persons the oldest ID stays and the others are recorded as
+//!   merged into it; mentions that leave a person get a new ID recorded as split from it.
+//! - An **incremental** run (the default once persons exist) reads only the new mentions, finds the
+//!   existing mentions sharing a blocking key through the stored key index, and scores the new ones
+//!   against those with the stored model: its cost follows the batch, not the registry.
+//! - Review decisions (must-link / cannot-link) are honoured by both.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use futures_util::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, Row};
+
+use super::blocking;
+use super::chinese::name_form;
+use super::clustering::Constraints;
+use super::dataset::Dataset;
+use super::households::{self, HouseholdOptions, PersonFacts};
+use super::scoring::{Explanation, Scorer};
+use super::spec::LinkageSpec;
+use super::training::{Model, TermFrequencies};
+use super::{LinkageError, resolve_with};
+use crate::registry::write::{PARAMETERS, insert_sql};
+use crate::registry::{Backend, Registry, RegistryError, now};
+
+/// Mention columns a linkage spec may name.
+pub const MENTION_COLUMNS: [&str; 10] = [
+    "name",
+    "id_number",
+    "id_raw",
+    "gender",
+    "birth_date",
+    "phone",
+    "region_code",
+    "township",
+    "village",
+    "address",
+];
+
+/// One person mention as read for linkage.
+#[derive(Debug, Clone)]
+pub struct Mention {
+    /// Registry id.
+    pub id: i64,
+    /// File id.
+    pub file_id: i64,
+    /// File name.
+    pub file_name: String,
+    /// Sheet.
+    pub sheet: String,
+    /// Row as the officer sees it.
+    pub row: i64,
+    /// `subject` or the relation.
+    pub role: String,
+    /// Mapping of the row.
+    pub mapping: String,
+    /// Values of [`MENTION_COLUMNS`].
+    pub values: [Option<String>; 10],
+    /// Current person, if linked.
+    pub person_id: Option<String>,
+}
+
+impl Mention {
+    fn value(&self, column: &str) -> Option<&str> {
+        MENTION_COLUMNS
+            .iter()
+            .position(|c| *c == column)
+            .and_then(|k| self.values[k].as_deref())
+    }
+}
+
+/// Checks that every column the spec names is a mention column.
+pub fn check_spec(spec: &LinkageSpec) -> Result<(), LinkageError> {
+    let problems: Vec<String> = spec
+        .fields
+        .iter()
+        .flat_map(|f| f.columns.iter().map(move |c| (f, c)))
+        .filter(|(_, c)| !MENTION_COLUMNS.contains(&c.as_str()))
+        .map(|(f, c)| {
+            format!(
+                "field `{}`: `{c}` is not a mention column (known: {})",
+                f.name,
+                MENTION_COLUMNS.join(", ")
+            )
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(LinkageError::Config(problems))
+    }
+}
+
+/// A related person (guardian, next of kin, only child) whose row gives no address of their own is
+/// placed at the county, township and village of the row's subject (not the address text).
+const SELECT_MENTIONS: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.row_number, m.role, \
+     COALESCE(r.mapping, ''), m.name, m.id_number, m.id_raw, m.gender, m.birth_date, m.phone, \
+     CASE WHEN m.region_code IS NULL THEN s.region_code ELSE m.region_code END, \
+     CASE WHEN m.region_code IS NULL THEN s.township ELSE m.township END, \
+     CASE WHEN m.region_code IS NULL THEN s.village ELSE m.village END, \
+     m.address, l.person_id \
+     FROM mentions m JOIN files f ON f.id = m.file_id \
+     LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \
+     AND s.role = 'subject' AND m.role <> 'subject' \
+     LEFT JOIN records r ON r.file_id = m.file_id AND r.sheet = m.sheet AND r.row_number = m.row_number \
+     LEFT JOIN mention_links l ON l.mention_id = m.id";
+
+async fn load_mentions(
+    registry: &Registry,
+    filter: &str,
+    ids: &[i64],
+) -> Result<Vec<Mention>, RegistryError> {
+    let mut out = Vec::new();
+    let chunks: Vec<&[i64]> = if ids.is_empty() {
+        vec![&[][..]]
+    } else {
+        ids.chunks(5_000).collect()
+    };
+    for chunk in chunks {
+        let filter = if chunk.is_empty() {
+            filter.to_string()
+        } else {
+            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+            filter.replace("{ids}", &list.join(","))
+        };
+        let sql = format!("{SELECT_MENTIONS} {filter} ORDER BY m.id");
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(registry.pool());
+        while let Some(row) = rows.try_next().await? {
+            let text = |k: usize| -> Result<Option<String>, sqlx::Error> {
+                Ok(row
+                    .try_get::<Option<String>, _>(k)?
+                    .filter(|s| !s.is_empty()))
+            };
+            let mut values: [Option<String>; 10] = Default::default();
+            for (k, v) in values.iter_mut().enumerate() {
+                *v = text(7 + k)?;
+            }
+            out.push(Mention {
+                id: row.try_get(0)?,
+                file_id: row.try_get(1)?,
+                file_name: row.try_get(2)?,
+                sheet: row.try_get(3)?,
+                row: row.try_get(4)?,
+                role: row.try_get(5)?,
+                mapping: row.try_get(6)?,
+                values,
+                person_id: text(17)?,
+            });
+        }
+    }
+    place_by_file_name(&mut out);
+    Ok(out)
+}
+
+/// The county named in a file's name (`利辛县住院费用结算明细表.xlsx`), if exactly one resolves.
+fn county_of_file_name(name: &str) -> Option<String> {
+    let stem = name.rsplit_once('.').map_or(name, |(s, _)| s);
+    let text: String = stem
+        .chars()
+        .map(|c| if c.is_ascii() { ' ' } else { c })
+        .collect();
+    let address = crate::normalize::addresses::parse_address(&text, &Default::default());
+    address.region_code.filter(|_| !address.ambiguous)
+}
+
+/// Department exports are usually one county's: a mention with no place of its own (and no
+/// subject's place to inherit) is placed in the county its file is named after.
+fn place_by_file_name(mentions: &mut [Mention]) {
+    let mut counties: HashMap<i64, Option<String>> = HashMap::new();
+    for m in mentions.iter_mut().filter(|m| m.values[6].is_none()) {
+        let county = counties
+            .entry(m.file_id)
+            .or_insert_with(|| county_of_file_name(&m.file_name));
+        m.values[6] = county.clone();
+    }
+}
+
+fn dataset(spec: &LinkageSpec, mentions: &[Mention]) -> Dataset {
+    let mut data = Dataset::new(spec);
+    let mut groups: HashMap<(i64, &str, i64), u32> = HashMap::new();
+    for m in mentions {
+        let next = groups.len() as u32;
+        let group = *groups
+            .entry((m.file_id, m.sheet.as_str(), m.row))
+            .or_insert(next);
+        let values: Vec<Vec<Option<&str>>> = spec
+            .fields
+            .iter()
+            .map(|f| f.columns.iter().map(|c| m.value(c)).collect())
+            .collect();
+        data.push(&values, 0, group);
+    }
+    data
+}
+
+/// The model stored by a full run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredModel {
+    /// The model.
+    pub model: Model,
+    /// Records with a value, per comparison (term-frequency comparisons only; else 0).
+    pub tf_totals: Vec<u64>,
+}
+
+async fn load_model(registry: &Registry) -> Result<Option<StoredModel>, LinkageError> {
+    let row = sqlx::query("SELECT model FROM linkage_model WHERE id = 1")
+        .fetch_optional(registry.pool())
+        .await
+        .map_err(RegistryError::from)?;
+    Ok(match row {
+        Some(row) => {
+            let text: String = row.try_get(0).map_err(RegistryError::from)?;
+            serde_json::from_str(&text).ok()
+        }
+        None => None,
+    })
+}
+
+/// Term frequencies of `data`'s values, read from the stored counts.
+async fn stored_frequencies(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    data: &Dataset,
+    stored: &StoredModel,
+    extra: bool,
+) -> Result<Vec<Option<TermFrequencies>>, LinkageError> {
+    let mut out = Vec::new();
+    for (c, cmp) in spec.comparisons.iter().enumerate() {
+        if !cmp.term_frequency {
+            out.push(None);
+            continue;
+        }
+        let field = &spec.fields[cmp.field].name;
+        let col = &data.columns[cmp.field];
+        let mut syms: Vec<u32> = col.a.iter().copied().filter(|a| *a != 0).collect();
+        syms.sort_unstable();
+        syms.dedup();
+        let mut counts = vec![0u32; syms.last().map_or(1, |m| *m as usize + 1)];
+        for chunk in syms.chunks(500) {
+            let mut sql = String::from(
+                "SELECT value, count FROM linkage_frequencies WHERE field = $1 AND value IN (",
+            );
+            for k in 0..chunk.len() {
+                if k > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("${}", k + 2));
+            }
+            sql.push(')');
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(field.as_str());
+            for s in chunk {
+                q = q.bind(col.text(*s).to_string());
+            }
+            for row in q
+                .fetch_all(registry.pool())
+                .await
+                .map_err(RegistryError::from)?
+            {
+                let value: String = row.try_get(0).map_err(RegistryError::from)?;
+                let count: i64 = row.try_get(1).map_err(RegistryError::from)?;
+                if let Some(sym) = col.strings.get(&value) {
+                    counts[sym as usize] = count as u32;
+                }
+            }
+        }
+        if extra {
+            // New mentions count too.
+            for &a in &col.a {
+                if a != 0 && counts[a as usize] == 0 {
+                    counts[a as usize] = 1;
+                }
+            }
+        }
+        out.push(Some(TermFrequencies {
+            counts,
+            total: stored.tf_totals.get(c).copied().unwrap_or(0).max(1),
+        }));
+    }
+    Ok(out)
+}
+
+/// What `lifeline match` did.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct MatchSummary {
+    /// `full` or `incremental` (or `nothing to do`).
+    pub mode: String,
+    /// Mentions resolved in this run (new ones in an incremental run).
+    pub mentions: usize,
+    /// Existing mentions compared with them (incremental).
+    pub compared_existing: usize,
+    /// Persons in the registry after the run.
+    pub persons: u64,
+    /// Households after the run.
+    pub households: u64,
+    /// Persons created.
+    pub new_persons: usize,
+    /// Persons merged into another (IDs retired).
+    pub merges: usize,
+    /// Persons split.
+    pub splits: usize,
+    /// Pairs added to the review queue.
+    pub review_added: usize,
+    /// Candidate pairs compared.
+    pub pairs: usize,
+    /// Merges refused by the guards (different valid IDs, same row, cannot-link).
+    pub refused: u64,
+    /// Seconds reading, linking, writing.
+    pub seconds: [f64; 3],
+}
+
+/// An identity change to record.
+struct Change {
+    kind: &'static str,
+    subject: String,
+    other: Option<String>,
+    reason: String,
+}
+
+/// A numbered ID sequence (`P000000001`).
+struct Sequence {
+    prefix: char,
+    next: u64,
+}
+
+impl Sequence {
+    fn issue(&mut self) -> String {
+        self.next += 1;
+        format!("{}{:09}", self.prefix, self.next)
+    }
+}
+
+fn id_number(id: &str) -> u64 {
+    id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
+}
+
+async fn sequence(registry: &Registry, prefix: char, sql: &str) -> Result<Sequence, RegistryError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_all(registry.pool())
+        .await?;
+    let mut next = 0;
+    for row in rows {
+        if let Some(id) = row.try_get::<Option<String>, _>(0)? {
+            next = next.max(id_number(&id));
+        }
+    }
+    Ok(Sequence { prefix, next })
+}
+
+/// Gives every cluster a person ID, keeping existing ones (see the module docs).
+fn assign_ids(
+    clusters: &[u32],
+    old: &[Option<String>],
+    seq: &mut Sequence,
+    changes: &mut Vec<Change>,
+) -> HashMap<u32, String> {
+    // How many of each old person's mentions each cluster holds.
+    let mut holdings: HashMap<&str, HashMap<u32, usize>> = HashMap::new();
+    for (i, p) in old.iter().enumerate() {
+        if let Some(p) = p {
+            *holdings
+                .entry(p.as_str())
+                .or_default()
+                .entry(clusters[i])
+                .or_insert(0) += 1;
+        }
+    }
+    let mut heir: HashMap<u32, Vec<&str>> = HashMap::new();
+    let mut old_ids: Vec<&str> = holdings.keys().copied().collect();
+    old_ids.sort_unstable();
+    for p in &old_ids {
+        let h = &holdings[p];
+        let best = h
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(c, _)| *c);
+        if let Some(c) = best {
+            heir.entry(c).or_default().push(p);
+        }
+    }
+    let mut ids: HashMap<u32, String> = HashMap::new();
+    let mut labels: Vec<u32> = clusters.to_vec();
+    labels.sort_unstable();
+    labels.dedup();
+    for c in labels {
+        match heir.get_mut(&c) {
+            Some(list) => {
+                list.sort_unstable();
+                let keep = list[0].to_string();
+                for other in &list[1..] {
+                    changes.push(Change {
+                        kind: "merge",
+                        subject: keep.clone(),
+                        other: Some(other.to_string()),
+                        reason: format!(
+                            "{other} linked to {keep} by the match model; {other} is retired"
+                        ),
+                    });
+                }
+                ids.insert(c, keep);
+            }
+            None => {
+                let id = seq.issue();
+                let from: Vec<&str> = old
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| clusters[*i] == c)
+                    .filter_map(|(_, p)| p.as_deref())
+                    .collect::<HashSet<_>>()
+                    .into_iter()
+                    .collect();
+                for p in from {
+                    changes.push(Change {
+                        kind: "split",
+                        subject: id.clone(),
+                        other: Some(p.to_string()),
+                        reason: format!("mentions of {p} no longer link to the rest of {p} (review decision or new evidence); they form {id}"),
+                    });
+                }
+                ids.insert(c, id);
+            }
+        }
+    }
+    ids
+}
+
+fn most_common<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for v in values.flatten() {
+        match counts.iter_mut().find(|(x, _)| *x == v) {
+            Some(e) => e.1 += 1,
+            None => counts.push((v, 1)),
+        }
+    }
+    counts
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.1.cmp(&b.1.1).then(b.0.cmp(&a.0)))
+        .map(|(_, (v, _))| v.to_string())
+}
+
+/// A person as written to the `persons` table.
+struct PersonRow {
+    id: String,
+    household: String,
+    role: &'static str,
+    values: [Option<String>; 7],
+    mentions: usize,
+}
+
+const PERSON_VALUE_COLUMNS: [&str; 7] = [
+    "name",
+    "id_number",
+    "gender",
+    "birth_date",
+    "phone",
+    "address",
+    "region_code",
+];
+
+fn person_values(members: &[&Mention]) -> [Option<String>; 7] {
+    PERSON_VALUE_COLUMNS.map(|c| most_common(members.iter().map(|m| m.value(c))))
+}
+
+/// Owned SQL values for bulk inserts.
+enum Value {
+    Int(i64),
+    Text(Option<String>),
+}
+
+async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Value>>,
+) -> Result<(), RegistryError> {
+    let per = (PARAMETERS / columns.len()).max(1);
+    for chunk in rows.chunks(per) {
+        let sql = insert_sql(table, columns, chunk.len(), backend);
+        let mut q: Query<'_, Any, AnyArguments> = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for row in chunk {
+            for v in row {
+                q = match v {
+                    Value::Int(i) => q.bind(*i),
+                    Value::Text(t) => q.bind(t.clone()),
+                };
+            }
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+async fn decisions(
+    registry: &Registry,
+    index: &HashMap<i64, u32>,
+) -> Result<Constraints, RegistryError> {
+    let mut c = Constraints::default();
+    let rows = sqlx::query(
+        "SELECT mention_a, mention_b, status FROM link_reviews WHERE status <> 'pending'",
+    )
+    .fetch_all(registry.pool())
+    .await?;
+    for row in rows {
+        let (a, b, status): (i64, i64, String) =
+            (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        if let (Some(&x), Some(&y)) = (index.get(&a), index.get(&b)) {
+            match status.as_str() {
+                "accepted" => c.must_link.push((x, y)),
+                "rejected" => c.cannot_link.push((x, y)),
+                _ => {}
+            }
+        }
+    }
+    Ok(c)
+}
+
+fn same_row_pairs(mentions: &[Mention], person_of: &dyn Fn(usize) -> u32) -> Vec<(u32, u32)> {
+    let mut by_row: HashMap<(i64, &str, i64), Vec<usize>> = HashMap::new();
+    for (i, m) in mentions.iter().enumerate() {
+        by_row
+            .entry((m.file_id, m.sheet.as_str(), m.row))
+            .or_default()
+            .push(i);
+    }
+    let mut pairs = Vec::new();
+    for group in by_row.values().filter(|g| g.len() > 1) {
+        let subject = group
+            .iter()
+            .find(|&&i| mentions[i].role == "subject")
+            .copied()
+            .unwrap_or(group[0]);
+        for &i in group {
+            if i != subject {
+                pairs.push((person_of(subject), person_of(i)));
+            }
+        }
+    }
+    pairs
+}
+
+fn surname(name: Option<&str>) -> Option<String> {
+    let form = name_form(name?);
+    (form.surname_chars > 0).then(|| {
+        form.simplified
+            .chars()
+            .take(form.surname_chars as usize)
+            .collect()
+    })
+}
+
+/// Resolves every mention not yet linked (or all, with `full`).
+pub async fn match_registry(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    full: bool,
+    households: HouseholdOptions,
+) -> Result<MatchSummary, LinkageError> {
+    check_spec(spec)?;
+    let stored = load_model(registry).await?;
+    let linked: i64 = sqlx::query("SELECT COUNT(*) FROM mention_links")
+        .fetch_one(registry.pool())
+        .await
+        .and_then(|r| r.try_get(0))
+        .map_err(RegistryError::from)?;
+    // Decisions taken since the last full run re-cluster everything with the stored model, so
+    // that a cannot-link can split a person and a must-link can join two.
+    let newer_decisions: i64 = sqlx::query(
+        "SELECT COUNT(*) FROM link_reviews WHERE status <> 'pending' AND decided_at >= COALESCE((SELECT trained_at FROM linkage_model WHERE id = 1), '')",
+    )
+    .fetch_one(registry.pool())
+    .await
+    .and_then(|r| r.try_get(0))
+    .map_err(RegistryError::from)?;
+    match stored {
+        Some(stored) if !full && newer_decisions > 0 => {
+            full_run(registry, spec, households, Some(stored)).await
+        }
+        Some(stored) if !full && linked > 0 => {
+            incremental(registry, spec, stored, households).await
+        }
+        _ => full_run(registry, spec, households, None).await,
+    }
+}
+
+async fn full_run(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    options: HouseholdOptions,
+    stored: Option<StoredModel>,
+) -> Result<MatchSummary, LinkageError> {
+    let t0 = Instant::now();
+    let mentions = load_mentions(registry, "", &[]).await?;
+    let mut summary = MatchSummary {
+        mode: "full".into(),
+        mentions: mentions.len(),
+        ..Default::default()
+    };
+    if mentions.is_empty() {
+        summary.mode = "nothing to do".into();
+        return Ok(summary);
+    }
+    let data = dataset(spec, &mentions);
+    let index: HashMap<i64, u32> = mentions
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id, i as u32))
+        .collect();
+    let constraints = decisions(registry, &index).await?;
+    let old_households: HashMap<String, String> =
+        sqlx::query("SELECT person_id, household_id FROM persons")
+            .fetch_all(registry.pool())
+            .await
+            .map_err(RegistryError::from)?
+            .into_iter()
+            .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?)))
+            .collect();
+    let t1 = Instant::now();
+    summary.seconds[0] = (t1 - t0).as_secs_f64();
+    let resolution = match stored {
+        Some(stored) => {
+            summary.mode = "full, stored model (review decisions applied)".into();
+            let scorer = Scorer::new(spec, &stored.model, &data);
+            super::resolve_scored(spec, &data, &constraints, stored.model, scorer, |_, _| true)
+        }
+        None => resolve_with(spec, &data, &constraints, None),
+    };
+    summary.pairs = resolution.candidates.len();
+    let r = &resolution.refusals;
+    summary.refused = r.different_ids + r.same_row + r.cannot_link;
+    let mut changes = Vec::new();
+    let mut seq = sequence(registry, 'P', "SELECT MAX(person_id) FROM persons UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'P%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'P%'").await?;
+    let before = seq.next;
+    let old: Vec<Option<String>> = mentions.iter().map(|m| m.person_id.clone()).collect();
+    let ids = assign_ids(&resolution.clusters, &old, &mut seq, &mut changes);
+    summary.new_persons = (seq.next - before) as usize;
+    summary.merges = changes.iter().filter(|c| c.kind == "merge").count();
+    summary.splits = changes.iter().filter(|c| c.kind == "split").count();
+    // Persons, in cluster order.
+    let mut person_index: HashMap<u32, u32> = HashMap::new();
+    let mut members: Vec<Vec<&Mention>> = Vec::new();
+    let mut cluster_of_person: Vec<u32> = Vec::new();
+    for (i, m) in mentions.iter().enumerate() {
+        let c = resolution.clusters[i];
+        let p = *person_index.entry(c).or_insert_with(|| {
+            members.push(Vec::new());
+            cluster_of_person.push(c);
+            (members.len() - 1) as u32
+        });
+        members[p as usize].push(m);
+    }
+    let person_ids: Vec<&String> = cluster_of_person.iter().map(|c| &ids[c]).collect();
+    let values: Vec<[Option<String>; 7]> = members.iter().map(|m| person_values(m)).collect();
+    let facts: Vec<PersonFacts> = values
+        .iter()
+        .map(|v| PersonFacts {
+            surname: surname(v[0].as_deref()),
+            address: v[5].clone(),
+            phone: v[4].clone(),
+        })
+        .collect();
+    let clusters = &resolution.clusters;
+    let same_row = same_row_pairs(&mentions, &|i| person_index[&clusters[i]]);
+    let (household_label, _) = households::build(&facts, &same_row, options);
+    let mut hseq = sequence(registry, 'H', "SELECT MAX(household_id) FROM households UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'H%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'H%'").await?;
+    let old_household: Vec<Option<String>> = person_ids
+        .iter()
+        .map(|p| old_households.get(p.as_str()).cloned())
+        .collect();
+    let household_ids = assign_ids(&household_label, &old_household, &mut hseq, &mut changes);
+    let roles = household_roles(&household_label, &members, &values);
+    let persons: Vec<PersonRow> = (0..members.len())
+        .map(|p| PersonRow {
+            id: person_ids[p].clone(),
+            household: household_ids[&household_label[p]].clone(),
+            role: roles[p],
+            values: values[p].clone(),
+            mentions: members[p].len(),
+        })
+        .collect();
+    let keys = blocking::all_keys(spec, &data);
+    let t2 = Instant::now();
+    summary.seconds[1] = (t2 - t1).as_secs_f64();
+    // Write everything in one transaction.
+    let backend = registry.backend();
+    let mut tx = registry.pool().begin().await.map_err(RegistryError::from)?;
+    for table in [
+        "mention_links",
+        "persons",
+        "households",
+        "linkage_keys",
+        "linkage_frequencies",
+        "linkage_model",
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table}")))
+            .execute(&mut *tx)
+            .await
+            .map_err(RegistryError::from)?;
+    }
+    let stamp = now();
+    let links: Vec<Vec<Value>> = mentions
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            vec![
+                Value::Int(m.id),
+                Value::Text(Some(ids[&resolution.clusters[i]].clone())),
+                Value::Text(Some(stamp.clone())),
+            ]
+        })
+        .collect();
+    insert_rows(
+        &mut tx,
+        backend,
+        "mention_links",
+        &["mention_id", "person_id", "linked_at"],
+        links,
+    )
+    .await?;
+    write_persons_and_households(&mut tx, backend, &persons, &stamp).await?;
+    let mut key_rows = Vec::new();
+    for (r, rule_keys) in keys.iter().enumerate() {
+        for (i, k) in rule_keys.iter().enumerate() {
+            if *k != 0 {
+                key_rows.push(vec![
+                    Value::Int(rule_key(r, *k)),
+                    Value::Int(mentions[i].id),
+                ]);
+            }
+        }
+    }
+    insert_rows(
+        &mut tx,
+        backend,
+        "linkage_keys",
+        &["key", "mention_id"],
+        key_rows,
+    )
+    .await?;
+    let mut tf_totals = vec![0u64; spec.comparisons.len()];
+    let mut freq_rows = Vec::new();
+    for (c, cmp) in spec.comparisons.iter().enumerate() {
+        if !cmp.term_frequency {
+            continue;
+        }
+        let tf = TermFrequencies::of(&data, cmp.field);
+        tf_totals[c] = tf.total;
+        let field = &spec.fields[cmp.field];
+        for (sym, count) in tf.counts.iter().enumerate() {
+            if *count > 0 {
+                freq_rows.push(vec![
+                    Value::Text(Some(field.name.clone())),
+                    Value::Text(Some(data.columns[cmp.field].text(sym as u32).to_string())),
+                    Value::Int(*count as i64),
+                ]);
+            }
+        }
+    }
+    insert_rows(
+        &mut tx,
+        backend,
+        "linkage_frequencies",
+        &["field", "value", "count"],
+        freq_rows,
+    )
+    .await?;
+    let stored = StoredModel {
+        model: resolution.model.clone(),
+        tf_totals,
+    };
+    sqlx::query("INSERT INTO linkage_model (id, trained_at, spec, model) VALUES (1, $1, $2, $3)")
+        .bind(stamp.clone())
+        .bind(format!(
+            "{} fields, {} rules, {} comparisons",
+            spec.fields.len(),
+            spec.blocking.len(),
+            spec.comparisons.len()
+        ))
+        .bind(serde_json::to_string(&stored).unwrap_or_default())
+        .execute(&mut *tx)
+        .await
+        .map_err(RegistryError::from)?;
+    write_changes(&mut tx, backend, &changes, &stamp).await?;
+    summary.review_added = write_review(
+        &mut tx,
+        &resolution.review,
+        &|i| mentions[i as usize].id,
+        &stamp,
+    )
+    .await?;
+    tx.commit().await.map_err(RegistryError::from)?;
+    summary.seconds[2] = t2.elapsed().as_secs_f64();
+    summary.persons = persons.len() as u64;
+    summary.households = household_ids.len() as u64;
+    Ok(summary)
+}
+
+/// Blocking keys are stored per rule.
+fn rule_key(rule: usize, key: u64) -> i64 {
+    (key ^ ((rule as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407))) as i64
+}
+
+/// The head of each household: a person who is the subject of an assistance-roster or disaster
+/// row (those list the household head), else the oldest member.
+fn household_roles(
+    label: &[u32],
+    members: &[Vec<&Mention>],
+    values: &[[Option<String>; 7]],
+) -> Vec<&'static str> {
+    let mut head: HashMap<u32, (u8, String, usize)> = HashMap::new();
+    for (p, ms) in members.iter().enumerate() {
+        let listed_head = ms.iter().any(|m| {
+            m.role == "subject"
+                && matches!(m.mapping.as_str(), "civil_affairs_roster" | "emergency")
+        });
+        let born = values[p][3].clone().unwrap_or_else(|| "9999".into());
+        let rank = (if listed_head { 0 } else { 1 }, born, p);
+        let e = head.entry(label[p]).or_insert_with(|| rank.clone());
+        if rank < *e {
+            *e = rank;
+        }
+    }
+    (0..members.len())
+        .map(|p| {
+            if head[&label[p]].2 == p {
+                "head"
+            } else {
+                "member"
+            }
+        })
+        .collect()
+}
+
+async fn write_persons_and_households(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    persons: &[PersonRow],
+    stamp: &str,
+) -> Result<(), RegistryError> {
+    let rows: Vec<Vec<Value>> = persons
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                Value::Text(Some(p.id.clone())),
+                Value::Text(Some(p.household.clone())),
+                Value::Text(Some(p.role.to_string())),
+            ];
+            row.extend(p.values.iter().map(|v| Value::Text(v.clone())));
+            row.push(Value::Int(p.mentions as i64));
+            row.push(Value::Text(Some(stamp.to_string())));
+            row.push(Value::Text(Some(stamp.to_string())));
+            row
+        })
+        .collect();
+    let mut columns = vec!["person_id", "household_id", "household_role"];
+    columns.extend(PERSON_VALUE_COLUMNS);
+    columns.extend(["mentions", "created_at", "updated_at"]);
+    insert_rows(tx, backend, "persons", &columns, rows).await?;
+    let mut households: HashMap<&str, (Option<&PersonRow>, usize, Vec<&PersonRow>)> =
+        HashMap::new();
+    for p in persons {
+        let e = households
+            .entry(p.household.as_str())
+            .or_insert((None, 0, Vec::new()));
+        e.1 += 1;
+        e.2.push(p);
+        if p.role == "head" {
+            e.0 = Some(p);
+        }
+    }
+    let mut rows = Vec::new();
+    for (id, (head, count, members)) in households {
+        let head = head.or(members.first().copied());
+        let address = head
+            .and_then(|h| h.values[5].clone())
+            .or_else(|| members.iter().find_map(|m| m.values[5].clone()));
+        let region = head
+            .and_then(|h| h.values[6].clone())
+            .or_else(|| members.iter().find_map(|m| m.values[6].clone()));
+        rows.push(vec![
+            Value::Text(Some(id.to_string())),
+            Value::Text(head.map(|h| h.id.clone())),
+            Value::Text(address),
+            Value::Text(region),
+            Value::Text(None),
+            Value::Text(None),
+            Value::Int(count as i64),
+            Value::Text(Some(stamp.to_string())),
+            Value::Text(Some(stamp.to_string())),
+        ]);
+    }
+    insert_rows(
+        tx,
+        backend,
+        "households",
+        &[
+            "household_id",
+            "head_person_id",
+            "address",
+            "region_code",
+            "township",
+            "village",
+            "members",
+            "created_at",
+            "updated_at",
+        ],
+        rows,
+    )
+    .await
+}
+
+async fn write_changes(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    changes: &[Change],
+    stamp: &str,
+) -> Result<(), RegistryError> {
+    let rows = changes
+        .iter()
+        .map(|c| {
+            vec![
+                Value::Text(Some(stamp.to_string())),
+                Value::Text(Some(c.kind.to_string())),
+                Value::Text(Some(c.subject.clone())),
+                Value::Text(c.other.clone()),
+                Value::Text(Some(c.reason.clone())),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        backend,
+        "identity_changes",
+        &["changed_at", "kind", "subject_id", "other_id", "reason"],
+        rows,
+    )
+    .await
+}
+
+async fn write_review(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    band: &[(f32, u32, u32)],
+    id_of: &dyn Fn(u32) -> i64,
+    stamp: &str,
+) -> Result<usize, RegistryError> {
+    let mut added = 0;
+    for &(w, i, j) in band {
+        let (a, b) = (id_of(i).min(id_of(j)), id_of(i).max(id_of(j)));
+        let done = sqlx::query(
+            "INSERT INTO link_reviews (mention_a, mention_b, score, status, created_at) VALUES ($1, $2, $3, 'pending', $4) ON CONFLICT (mention_a, mention_b) DO NOTHING",
+        )
+        .bind(a)
+        .bind(b)
+        .bind(w as f64)
+        .bind(stamp.to_string())
+        .execute(&mut **tx)
+        .await?;
+        added += done.rows_affected() as usize;
+    }
+    Ok(added)
+}
+
+async fn incremental(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    stored: StoredModel,
+    options: HouseholdOptions,
+) -> Result<MatchSummary, LinkageError> {
+    let t0 = Instant::now();
+    let new = load_mentions(registry, "WHERE l.mention_id IS NULL", &[]).await?;
+    let mut summary = MatchSummary {
+        mode: "incremental".into(),
+        mentions: new.len(),
+        ..Default::default()
+    };
+    if new.is_empty() {
+        summary.mode = "nothing to do".into();
+        summary.persons = count(registry, "persons").await?;
+        summary.households = count(registry, "households").await?;
+        return Ok(summary);
+    }
+    // Existing mentions sharing a blocking key with a new one, then every mention of their persons.
+    let new_data = dataset(spec, &new);
+    let new_keys = blocking::all_keys(spec, &new_data);
+    let mut keys: Vec<i64> = Vec::new();
+    for (r, rule_keys) in new_keys.iter().enumerate() {
+        keys.extend(
+            rule_keys
+                .iter()
+                .filter(|k| **k != 0)
+                .map(|k| rule_key(r, *k)),
+        );
+    }
+    keys.sort_unstable();
+    keys.dedup();
+    let mut candidate_persons: HashSet<String> = HashSet::new();
+    for chunk in keys.chunks(2_000) {
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "SELECT DISTINCT l.person_id FROM linkage_keys k JOIN mention_links l ON l.mention_id = k.mention_id WHERE k.key IN ({})",
+            list.join(",")
+        );
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(registry.pool())
+            .await
+            .map_err(RegistryError::from)?
+        {
+            candidate_persons.insert(row.try_get(0).map_err(RegistryError::from)?);
+        }
+    }
+    let mut existing: Vec<Mention> = Vec::new();
+    let persons_list: Vec<String> = candidate_persons.into_iter().collect();
+    for chunk in persons_list.chunks(2_000) {
+        let list: Vec<String> = chunk
+            .iter()
+            .map(|p| format!("'{}'", p.replace('\'', "''")))
+            .collect();
+        let filter = format!("WHERE l.person_id IN ({})", list.join(","));
+        existing.extend(load_mentions(registry, &filter, &[]).await?);
+    }
+    summary.compared_existing = existing.len();
+    let n_existing = existing.len();
+    let mut all = existing;
+    all.extend(new);
+    let data = dataset(spec, &all);
+    let index: HashMap<i64, u32> = all
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id, i as u32))
+        .collect();
+    let mut constraints = decisions(registry, &index).await?;
+    // Existing persons stay whole.
+    let mut first_of: HashMap<&str, u32> = HashMap::new();
+    for (i, m) in all.iter().enumerate().take(n_existing) {
+        if let Some(p) = &m.person_id {
+            match first_of.get(p.as_str()) {
+                Some(&f) => constraints.must_link.push((f, i as u32)),
+                None => {
+                    first_of.insert(p, i as u32);
+                }
+            }
+        }
+    }
+    let t1 = Instant::now();
+    summary.seconds[0] = (t1 - t0).as_secs_f64();
+    let tf = stored_frequencies(registry, spec, &data, &stored, true).await?;
+    let scorer = Scorer::with_frequencies(spec, &stored.model, tf);
+    let resolution = super::resolve_scored(
+        spec,
+        &data,
+        &constraints,
+        stored.model.clone(),
+        scorer,
+        |i, j| i as usize >= n_existing || j as usize >= n_existing,
+    );
+    summary.pairs = resolution.candidates.len();
+    let r = &resolution.refusals;
+    summary.refused = r.different_ids + r.same_row + r.cannot_link;
+    let mut changes = Vec::new();
+    let mut seq = sequence(registry, 'P', "SELECT MAX(person_id) FROM persons UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'P%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'P%'").await?;
+    let before = seq.next;
+    let old: Vec<Option<String>> = all.iter().map(|m| m.person_id.clone()).collect();
+    let ids = assign_ids(&resolution.clusters, &old, &mut seq, &mut changes);
+    summary.new_persons = (seq.next - before) as usize;
+    summary.merges = changes.iter().filter(|c| c.kind == "merge").count();
+    // Persons touched: every cluster here.
+    let mut members: HashMap<&str, Vec<&Mention>> = HashMap::new();
+    for (i, m) in all.iter().enumerate() {
+        members
+            .entry(ids[&resolution.clusters[i]].as_str())
+            .or_default()
+            .push(m);
+    }
+    let retired: Vec<String> = changes
+        .iter()
+        .filter(|c| c.kind == "merge")
+        .filter_map(|c| c.other.clone())
+        .collect();
+    // Households: existing households of the touched persons, joined by new same-row evidence.
+    let touched: Vec<&str> = {
+        let mut t: Vec<&str> = members.keys().copied().collect();
+        t.sort_unstable();
+        t
+    };
+    let mut old_household: HashMap<String, String> = HashMap::new();
+    for chunk in touched
+        .iter()
+        .map(|s| s.to_string())
+        .chain(retired.iter().cloned())
+        .collect::<Vec<_>>()
+        .chunks(2_000)
+    {
+        let list: Vec<String> = chunk
+            .iter()
+            .map(|p| format!("'{}'", p.replace('\'', "''")))
+            .collect();
+        let sql = format!(
+            "SELECT person_id, household_id FROM persons WHERE person_id IN ({})",
+            list.join(",")
+        );
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(registry.pool())
+            .await
+            .map_err(RegistryError::from)?
+        {
+            old_household.insert(
+                row.try_get(0).map_err(RegistryError::from)?,
+                row.try_get(1).map_err(RegistryError::from)?,
+            );
+        }
+    }
+    // Households of retired persons follow the person they merged into.
+    for c in changes.iter().filter(|c| c.kind == "merge") {
+        if let (Some(o), None) = (
+            c.other.as_ref().and_then(|o| old_household.get(o)).cloned(),
+            old_household.get(&c.subject),
+        ) {
+            old_household.insert(c.subject.clone(), o);
+        }
+    }
+    let pidx: HashMap<&str, u32> = touched
+        .iter()
+        .enumerate()
+        .map(|(k, p)| (*p, k as u32))
+        .collect();
+    let values: Vec<[Option<String>; 7]> =
+        touched.iter().map(|p| person_values(&members[p])).collect();
+    let facts: Vec<PersonFacts> = values
+        .iter()
+        .map(|v| PersonFacts {
+            surname: surname(v[0].as_deref()),
+            address: v[5].clone(),
+            phone: v[4].clone(),
+        })
+        .collect();
+    let mut same_row = same_row_pairs(&all, &|i| pidx[ids[&resolution.clusters[i]].as_str()]);
+    // Persons already sharing a household stay together.
+    let mut by_household: HashMap<&str, u32> = HashMap::new();
+    for (k, p) in touched.iter().enumerate() {
+        if let Some(h) = old_household.get(*p) {
+            match by_household.get(h.as_str()) {
+                Some(&f) => same_row.push((f, k as u32)),
+                None => {
+                    by_household.insert(h, k as u32);
+                }
+            }
+        }
+    }
+    let (label, _) = households::build(
+        &facts,
+        &same_row,
+        HouseholdOptions {
+            shared_phone_max_persons: 0,
+            ..options
+        },
+    );
+    let mut hseq = sequence(registry, 'H', "SELECT MAX(household_id) FROM households UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'H%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'H%'").await?;
+    let old_h: Vec<Option<String>> = touched
+        .iter()
+        .map(|p| old_household.get(*p).cloned())
+        .collect();
+    let household_ids = assign_ids(&label, &old_h, &mut hseq, &mut changes);
+    let member_lists: Vec<Vec<&Mention>> = touched.iter().map(|p| members[p].clone()).collect();
+    let roles = household_roles(&label, &member_lists, &values);
+    let persons: Vec<PersonRow> = touched
+        .iter()
+        .enumerate()
+        .map(|(k, p)| PersonRow {
+            id: p.to_string(),
+            household: household_ids[&label[k]].clone(),
+            role: roles[k],
+            values: values[k].clone(),
+            mentions: members[p].len(),
+        })
+        .collect();
+    let t2 = Instant::now();
+    summary.seconds[1] = (t2 - t1).as_secs_f64();
+    let backend = registry.backend();
+    let stamp = now();
+    let mut tx = registry.pool().begin().await.map_err(RegistryError::from)?;
+    // Replace the touched persons and households (their other members keep their rows).
+    let households_touched: HashSet<&str> = old_h
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .chain(household_ids.values().map(String::as_str))
+        .collect();
+    let person_list: Vec<String> = touched
+        .iter()
+        .map(|s| s.to_string())
+        .chain(retired.iter().cloned())
+        .collect();
+    for chunk in person_list.chunks(2_000) {
+        let list: Vec<String> = chunk
+            .iter()
+            .map(|p| format!("'{}'", p.replace('\'', "''")))
+            .collect();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM persons WHERE person_id IN ({})",
+            list.join(",")
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(RegistryError::from)?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM mention_links WHERE person_id IN ({})",
+            list.join(",")
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(RegistryError::from)?;
+    }
+    let links: Vec<Vec<Value>> = all
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            vec![
+                Value::Int(m.id),
+                Value::Text(Some(ids[&resolution.clusters[i]].clone())),
+                Value::Text(Some(stamp.clone())),
+            ]
+        })
+        .collect();
+    insert_rows(
+        &mut tx,
+        backend,
+        "mention_links",
+        &["mention_id", "person_id", "linked_at"],
+        links,
+    )
+    .await?;
+    let h_list: Vec<String> = households_touched
+        .iter()
+        .map(|h| format!("'{}'", h.replace('\'', "''")))
+        .collect();
+    for chunk in h_list.chunks(2_000) {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM households WHERE household_id IN ({})",
+            chunk.join(",")
+        )))
+        .execute(&mut *tx)
+        .await
+        .map_err(RegistryError::from)?;
+    }
+    // Untouched members of touched households move with their household.
+    for (old, new) in old_h.iter().zip(label.iter().map(|l| &household_ids[l])) {
+        if let Some(old) = old
+            && old != new
+        {
+            sqlx::query("UPDATE persons SET household_id = $1 WHERE household_id = $2")
+                .bind(new.clone())
+                .bind(old.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(RegistryError::from)?;
+        }
+    }
+    write_persons_and_households_incremental(
+        &mut tx,
+        backend,
+        &persons,
+        &households_touched,
+        &stamp,
+    )
+    .await?;
+    let mut key_rows = Vec::new();
+    for (r, rule_keys) in new_keys.iter().enumerate() {
+        for (i, k) in rule_keys.iter().enumerate() {
+            if *k != 0 {
+                key_rows.push(vec![
+                    Value::Int(rule_key(r, *k)),
+                    Value::Int(all[n_existing + i].id),
+                ]);
+            }
+        }
+    }
+    insert_rows(
+        &mut tx,
+        backend,
+        "linkage_keys",
+        &["key", "mention_id"],
+        key_rows,
+    )
+    .await?;
+    write_changes(&mut tx, backend, &changes, &stamp).await?;
+    summary.review_added =
+        write_review(&mut tx, &resolution.review, &|i| all[i as usize].id, &stamp).await?;
+    tx.commit().await.map_err(RegistryError::from)?;
+    summary.seconds[2] = t2.elapsed().as_secs_f64();
+    summary.persons = count(registry, "persons").await?;
+    summary.households = count(registry, "households").await?;
+    Ok(summary)
+}
+
+async fn write_persons_and_households_incremental(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    persons: &[PersonRow],
+    households: &HashSet<&str>,
+    stamp: &str,
+) -> Result<(), RegistryError> {
+    // Persons rows first; household rows are rebuilt from every member now in the table.
+    let mut only_persons = Vec::new();
+    for p in persons {
+        only_persons.push(PersonRow {
+            id: p.id.clone(),
+            household: p.household.clone(),
+            role: p.role,
+            values: p.values.clone(),
+            mentions: p.mentions,
+        });
+    }
+    let rows: Vec<Vec<Value>> = only_persons
+        .iter()
+        .map(|p| {
+            let mut row = vec![
+                Value::Text(Some(p.id.clone())),
+                Value::Text(Some(p.household.clone())),
+                Value::Text(Some(p.role.to_string())),
+            ];
+            row.extend(p.values.iter().map(|v| Value::Text(v.clone())));
+            row.push(Value::Int(p.mentions as i64));
+            row.push(Value::Text(Some(stamp.to_string())));
+            row.push(Value::Text(Some(stamp.to_string())));
+            row
+        })
+        .collect();
+    let mut columns = vec!["person_id", "household_id", "household_role"];
+    columns.extend(PERSON_VALUE_COLUMNS);
+    columns.extend(["mentions", "created_at", "updated_at"]);
+    insert_rows(tx, backend, "persons", &columns, rows).await?;
+    let mut ids: HashSet<&str> = households.clone();
+    ids.extend(persons.iter().map(|p| p.household.as_str()));
+    let list: Vec<String> = ids
+        .iter()
+        .map(|h| format!("'{}'", h.replace('\'', "''")))
+        .collect();
+    for chunk in list.chunks(2_000) {
+        let sql = format!(
+            "INSERT INTO households (household_id, head_person_id, address, region_code, township, village, members, created_at, updated_at) \
+             SELECT p.household_id, MIN(CASE WHEN p.household_role = 'head' THEN p.person_id END), MAX(p.address), MAX(p.region_code), NULL, NULL, COUNT(*), '{stamp}', '{stamp}' \
+             FROM persons p WHERE p.household_id IN ({}) GROUP BY p.household_id",
+            chunk.join(",")
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn count(registry: &Registry, table: &str) -> Result<u64, RegistryError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(registry.pool())
+        .await?;
+    Ok(row.try_get::<i64, _>(0)? as u64)
+}
+
+/// Two mentions side by side, field by field.
+#[derive(Debug, Serialize)]
+pub struct PairExplanation {
+    /// Lineage of the left mention.
+    pub left: String,
+    /// Lineage of the right mention.
+    pub right: String,
+    /// Field-by-field weights.
+    pub explanation: Explanation,
+    /// Current persons.
+    pub persons: (Option<String>, Option<String>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn county_is_read_from_file_names() {
+        assert_eq!(
+            county_of_file_name("利辛县住院费用结算明细表(2024.11-2026.10).xlsx").as_deref(),
+            Some("341623")
+        );
+        assert_eq!(
+            county_of_file_name("civil_roster_定远县_202610.csv").as_deref(),
+            Some("341125")
+        );
+        assert_eq!(county_of_file_name("住院结算导出.xlsx"), None);
+    }
+}
+
+fn lineage(m: &Mention) -> String {
+    format!(
+        "mention {} — {} / {} / row {} ({})",
+        m.id, m.file_name, m.sheet, m.row, m.role
+    )
+}
+
+async fn scorer_for(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    data: &Dataset,
+) -> Result<(Scorer, StoredModel), LinkageError> {
+    let stored = load_model(registry)
+        .await?
+        .ok_or_else(|| LinkageError::Invalid("no model yet: run `lifeline match` first".into()))?;
+    let tf = stored_frequencies(registry, spec, data, &stored, true).await?;
+    Ok((Scorer::with_frequencies(spec, &stored.model, tf), stored))
+}
+
+/// `lifeline explain pair A B`.
+pub async fn explain_pair(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    a: i64,
+    b: i64,
+) -> Result<PairExplanation, LinkageError> {
+    check_spec(spec)?;
+    let mentions = load_mentions(registry, "WHERE m.id IN ({ids})", &[a, b]).await?;
+    let find = |id: i64| {
+        mentions
+            .iter()
+            .position(|m| m.id == id)
+            .ok_or_else(|| LinkageError::Invalid(format!("no mention {id} in the registry")))
+    };
+    let (i, j) = (find(a)?, find(b)?);
+    let data = dataset(spec, &mentions);
+    let (scorer, _) = scorer_for(registry, spec, &data).await?;
+    Ok(PairExplanation {
+        left: lineage(&mentions[i]),
+        right: lineage(&mentions[j]),
+        explanation: scorer.explain(spec, &data, i, j),
+        persons: (mentions[i].person_id.clone(), mentions[j].person_id.clone()),
+    })
+}
+
+/// `lifeline explain person ID`: the person, their household, every mention with its lineage, and
+/// for each mention the strongest link that holds it in the person.
+pub async fn explain_person(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    person: &str,
+) -> Result<String, LinkageError> {
+    use std::fmt::Write;
+    check_spec(spec)?;
+    let mut out = String::new();
+    let row = sqlx::query("SELECT household_id, household_role, name, id_number, gender, birth_date, phone, address, region_code FROM persons WHERE person_id = $1")
+        .bind(person.to_string())
+        .fetch_optional(registry.pool())
+        .await
+        .map_err(RegistryError::from)?;
+    let changes = sqlx::query("SELECT changed_at, kind, subject_id, other_id, reason FROM identity_changes WHERE subject_id = $1 OR other_id = $1 ORDER BY id")
+        .bind(person.to_string())
+        .fetch_all(registry.pool())
+        .await
+        .map_err(RegistryError::from)?;
+    let Some(row) = row else {
+        if changes.is_empty() {
+            return Err(LinkageError::Invalid(format!(
+                "no person {person} in the registry"
+            )));
+        }
+        writeln!(out, "{person} is no longer a person of its own:").ok();
+        for c in &changes {
+            let reason: String = c.try_get(4).map_err(RegistryError::from)?;
+            let at: String = c.try_get(0).map_err(RegistryError::from)?;
+            writeln!(out, "  {at}: {reason}").ok();
+        }
+        return Ok(out);
+    };
+    let get = |k: usize| {
+        row.try_get::<Option<String>, _>(k)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
+    writeln!(
+        out,
+        "person {person}: {} {} {} born {} phone {}",
+        get(2),
+        get(3),
+        get(4),
+        get(5),
+        get(6)
+    )
+    .ok();
+    writeln!(
+        out,
+        "household {} ({}), address {} region {}",
+        get(0),
+        get(1),
+        get(7),
+        get(8)
+    )
+    .ok();
+    let filter = format!("WHERE l.person_id = '{}'", person.replace('\'', "''"));
+    let mentions = load_mentions(registry, &filter, &[]).await?;
+    writeln!(out, "\n{} mentions:", mentions.len()).ok();
+    for m in &mentions {
+        writeln!(out, "  {}", lineage(m)).ok();
+    }
+    if mentions.len() > 1 {
+        let data = dataset(spec, &mentions);
+        let (scorer, _) = scorer_for(registry, spec, &data).await?;
+        writeln!(
+            out,
+            "\nwhy they are one person (each mention's strongest link to an earlier one):"
+        )
+        .ok();
+        for j in 1..mentions.len() {
+            let best = (0..j)
+                .map(|i| (scorer.explain(spec, &data, i, j), i))
+                .max_by(|a, b| a.0.total.total_cmp(&b.0.total));
+            if let Some((e, i)) = best {
+                writeln!(
+                    out,
+                    "\nmention {} ↔ mention {}:\n{e}",
+                    mentions[i].id, mentions[j].id
+                )
+                .ok();
+            }
+        }
+    }
+    if !changes.is_empty() {
+        writeln!(out, "\nhistory:").ok();
+        for c in &changes {
+            let at: String = c.try_get(0).map_err(RegistryError::from)?;
+            let reason: String = c.try_get(4).map_err(RegistryError::from)?;
+            writeln!(out, "  {at}: {reason}").ok();
+        }
+    }
+    let members = sqlx::query("SELECT person_id, household_role, name, birth_date FROM persons WHERE household_id = $1 ORDER BY person_id")
+        .bind(get(0))
+        .fetch_all(registry.pool())
+        .await
+        .map_err(RegistryError::from)?;
+    writeln!(out, "\nhousehold {} members:", get(0)).ok();
+    for m in members {
+        let t = |k: usize| {
+            m.try_get::<Option<String>, _>(k)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        };
+        writeln!(out, "  {} {} {} {}", t(0), t(1), t(2), t(3)).ok();
+    }
+    Ok(out)
+}
+
+/// One pair waiting for review.
+#[derive(Debug, Serialize)]
+pub struct ReviewItem {
+    /// Review id.
+    pub id: i64,
+    /// Left mention.
+    pub mention_a: i64,
+    /// Right mention.
+    pub mention_b: i64,
+    /// Match weight when queued.
+    pub score: f64,
+    /// pending, accepted or rejected.
+    pub status: String,
+}
+
+/// `lifeline review list`.
+pub async fn review_list(registry: &Registry, all: bool) -> Result<Vec<ReviewItem>, LinkageError> {
+    let sql = if all {
+        "SELECT id, mention_a, mention_b, score, status FROM link_reviews ORDER BY id"
+    } else {
+        "SELECT id, mention_a, mention_b, score, status FROM link_reviews WHERE status = 'pending' ORDER BY score DESC, id"
+    };
+    let rows = sqlx::query(sql)
+        .fetch_all(registry.pool())
+        .await
+        .map_err(RegistryError::from)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(ReviewItem {
+                id: r.try_get(0)?,
+                mention_a: r.try_get(1)?,
+                mention_b: r.try_get(2)?,
+                score: r.try_get(3)?,
+                status: r.try_get(4)?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(|e| LinkageError::Registry(e.into()))
+}
+
+/// `lifeline review accept|reject ID`: records the decision; the next `lifeline match --full`
+/// (or the next run that touches those mentions) honours it. Accepting a pair whose mentions carry
+/// two different valid ID numbers is refused.
+pub async fn review_decide(
+    registry: &Registry,
+    spec: &LinkageSpec,
+    id: i64,
+    accept: bool,
+    by: &str,
+    note: Option<&str>,
+) -> Result<ReviewItem, LinkageError> {
+    let item = review_list(registry, true)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(|| LinkageError::Invalid(format!("no review item {id}")))?;
+    if accept {
+        let mentions = load_mentions(
+            registry,
+            "WHERE m.id IN ({ids})",
+            &[item.mention_a, item.mention_b],
+        )
+        .await?;
+        let data = dataset(spec, &mentions);
+        if mentions.len() == 2
+            && data.valid_id(0) != 0
+            && data.valid_id(1) != 0
+            && data.valid_id(0) != data.valid_id(1)
+        {
+            return Err(LinkageError::Invalid(format!(
+                "review {id}: mentions {} and {} carry two different valid ID numbers; they cannot be one person",
+                item.mention_a, item.mention_b
+            )));
+        }
+    }
+    let status = if accept { "accepted" } else { "rejected" };
+    sqlx::query("UPDATE link_reviews SET status = $1, decided_at = $2, decided_by = $3, note = $4 WHERE id = $5")
+        .bind(status)
+        .bind(now())
+        .bind(by.to_string())
+        .bind(note.map(str::to_string))
+        .bind(id)
+        .execute(registry.pool())
+        .await
+        .map_err(RegistryError::from)?;
+    Ok(ReviewItem {
+        status: status.into(),
+        ..item
+    })
+}

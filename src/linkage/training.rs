@@ -1,0 +1,282 @@
+//! Estimating the Fellegi–Sunter model from the data itself, without labels:
+//! - **u** (how often non-matching pairs reach a level): exact levels from the value frequencies
+//!   (Σ p²), the other levels from random pairs;
+//! - **m** (how often matching pairs reach a level) and the share of matches among candidates
+//!   (λ) by expectation maximisation over the candidates' level patterns, u held fixed;
+//! - **term frequencies** for comparisons that ask for them, so that agreeing on a common name
+//!   (王伟) counts for less than agreeing on a rare one.
+
+use std::collections::HashMap;
+
+use rand::RngExt;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use super::comparison::{NULL, gamma};
+use super::dataset::Dataset;
+use super::spec::{FieldKind, Level, LinkageSpec};
+
+/// Smallest probability a level may have, so that no weight is infinite.
+const FLOOR: f64 = 1e-7;
+
+/// The trained model.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    /// Share of matches among candidate pairs (estimated by EM).
+    pub lambda: f64,
+    /// Prior log2-odds that two records drawn at random are the same entity: the matches EM
+    /// expects among the candidates over all pairs that could be compared. The weights are Bayes
+    /// factors against random pairs (u), so this is the prior they add to.
+    #[serde(default)]
+    pub prior: f64,
+    /// `m[c][l]`: P(level l of comparison c | match); the last entry is the else level.
+    pub m: Vec<Vec<f64>>,
+    /// `u[c][l]`: P(level l | non-match).
+    pub u: Vec<Vec<f64>>,
+    /// EM iterations run.
+    pub iterations: usize,
+    /// Candidate pairs EM saw.
+    pub pairs: u64,
+    /// Random pairs drawn for u.
+    pub random_pairs: u64,
+}
+
+/// Term frequencies of one comparison's values (`a` symbols).
+#[derive(Debug, Clone, Default)]
+pub struct TermFrequencies {
+    /// Count per symbol.
+    pub counts: Vec<u32>,
+    /// Records with a value.
+    pub total: u64,
+}
+
+impl TermFrequencies {
+    /// Frequencies of the `a` symbols of `field` in `data`.
+    pub fn of(data: &Dataset, field: usize) -> TermFrequencies {
+        let col = &data.columns[field];
+        let mut counts: Vec<u32> = Vec::new();
+        let mut total = 0;
+        for &a in &col.a {
+            if a == 0 {
+                continue;
+            }
+            if counts.len() <= a as usize {
+                counts.resize(a as usize + 1, 0);
+            }
+            counts[a as usize] += 1;
+            total += 1;
+        }
+        TermFrequencies { counts, total }
+    }
+
+    /// Share of records with value `sym` (at least one record's share).
+    pub fn share(&self, sym: u32) -> f64 {
+        let n = self.counts.get(sym as usize).copied().unwrap_or(0).max(1) as f64;
+        n / (self.total.max(1) as f64)
+    }
+
+    /// Σ p² over values: the chance two random records agree exactly.
+    pub fn agreement(&self) -> f64 {
+        let t = self.total.max(1) as f64;
+        self.counts.iter().map(|&c| (c as f64 / t).powi(2)).sum()
+    }
+}
+
+/// Estimates u for every comparison and level.
+pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64>>, u64) {
+    let n = data.len;
+    let samples = spec
+        .u_sample_pairs
+        .min(n.saturating_mul(n.saturating_sub(1)) / 2)
+        .max(1);
+    let mut counts: Vec<Vec<u64>> = spec
+        .comparisons
+        .iter()
+        .map(|c| vec![0; c.levels.len() + 1])
+        .collect();
+    let mut totals = vec![0u64; spec.comparisons.len()];
+    let mut rng = StdRng::seed_from_u64(seed);
+    let link = data.is_link();
+    let (left, right): (Vec<u32>, Vec<u32>) = if link {
+        (
+            (0..n as u32)
+                .filter(|&i| data.source[i as usize] == 0)
+                .collect(),
+            (0..n as u32)
+                .filter(|&i| data.source[i as usize] != 0)
+                .collect(),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut sample: Vec<(u32, u32)> = Vec::with_capacity(samples);
+    if n >= 2 && (!link || (!left.is_empty() && !right.is_empty())) {
+        while sample.len() < samples {
+            let (i, j) = if link {
+                (
+                    left[rng.random_range(0..left.len())],
+                    right[rng.random_range(0..right.len())],
+                )
+            } else {
+                let i = rng.random_range(0..n) as u32;
+                let j = rng.random_range(0..n) as u32;
+                if i == j {
+                    continue;
+                }
+                (i, j)
+            };
+            sample.push((i, j));
+        }
+    }
+    let drawn = sample.len() as u64;
+    let width = spec.comparisons.len();
+    for g in gammas(spec, data, &sample).chunks_exact(width.max(1)) {
+        for (c, &l) in g.iter().enumerate() {
+            if l != NULL {
+                counts[c][l as usize] += 1;
+                totals[c] += 1;
+            }
+        }
+    }
+    let u = spec
+        .comparisons
+        .iter()
+        .enumerate()
+        .map(|(c, cmp)| {
+            let total = totals[c].max(1) as f64;
+            let mut u: Vec<f64> = counts[c]
+                .iter()
+                .map(|&k| (k as f64 / total).max(0.5 / total))
+                .collect();
+            let exact_first = cmp.levels.first() == Some(&Level::Exact)
+                && !matches!(
+                    data.columns[cmp.field].kind,
+                    FieldKind::Place | FieldKind::Date
+                );
+            if exact_first {
+                u[0] = TermFrequencies::of(data, cmp.field).agreement().max(FLOOR);
+            }
+            let sum: f64 = u.iter().sum();
+            u.iter_mut().for_each(|x| *x /= sum);
+            u
+        })
+        .collect();
+    (u, drawn)
+}
+
+/// All pairs that could be compared: across inputs when linking two, else every pair.
+pub fn comparable_pairs(data: &Dataset) -> f64 {
+    let n = data.len as f64;
+    if data.is_link() {
+        let left = data.source.iter().filter(|s| **s == 0).count() as f64;
+        left * (n - left)
+    } else {
+        n * (n - 1.0) / 2.0
+    }
+}
+
+/// The prior log2-odds of a random pair matching, from EM's share of matches among `candidates`.
+pub fn global_prior(lambda: f64, candidates: u64, data: &Dataset) -> f64 {
+    let expected = (lambda * candidates as f64).max(1.0);
+    let all = comparable_pairs(data).max(expected + 1.0);
+    (expected / (all - expected)).log2()
+}
+
+/// Estimates m and λ by expectation maximisation over the candidates' level patterns.
+pub fn estimate_m(spec: &LinkageSpec, u: Vec<Vec<f64>>, gammas: &[u8], pairs: u64) -> Model {
+    let width = spec.comparisons.len();
+    let mut patterns: HashMap<&[u8], u64> = HashMap::new();
+    for g in gammas.chunks_exact(width) {
+        *patterns.entry(g).or_insert(0) += 1;
+    }
+    let patterns: Vec<(&[u8], f64)> = patterns.into_iter().map(|(g, n)| (g, n as f64)).collect();
+    // Start from "matches mostly reach the first level".
+    let mut m: Vec<Vec<f64>> = spec
+        .comparisons
+        .iter()
+        .map(|c| {
+            let k = c.levels.len() + 1;
+            let mut v: Vec<f64> = (0..k).map(|l| 0.5f64.powi(l as i32 + 1)).collect();
+            v[0] = 0.9;
+            let s: f64 = v.iter().sum();
+            v.iter_mut().for_each(|x| *x /= s);
+            v
+        })
+        .collect();
+    let mut lambda = 0.3;
+    let mut iterations = 0;
+    for _ in 0..spec.em_iterations {
+        iterations += 1;
+        let mut m_num: Vec<Vec<f64>> = m.iter().map(|v| vec![0.0; v.len()]).collect();
+        let mut m_den = vec![0.0; width];
+        let (mut matched, mut all) = (0.0, 0.0);
+        for (g, n) in &patterns {
+            let (mut pm, mut pu) = (lambda, 1.0 - lambda);
+            for (c, &l) in g.iter().enumerate() {
+                if l != NULL {
+                    pm *= m[c][l as usize];
+                    pu *= u[c][l as usize];
+                }
+            }
+            let p = if pm + pu > 0.0 { pm / (pm + pu) } else { 0.0 };
+            matched += p * n;
+            all += n;
+            for (c, &l) in g.iter().enumerate() {
+                if l != NULL {
+                    m_num[c][l as usize] += p * n;
+                    m_den[c] += p * n;
+                }
+            }
+        }
+        let new_lambda = (matched / all.max(1.0)).clamp(FLOOR, 1.0 - FLOOR);
+        let mut change = (new_lambda - lambda).abs();
+        lambda = new_lambda;
+        for c in 0..width {
+            for l in 0..m[c].len() {
+                let v = if m_den[c] > 0.0 {
+                    (m_num[c][l] / m_den[c]).max(FLOOR)
+                } else {
+                    m[c][l]
+                };
+                change = change.max((v - m[c][l]).abs());
+                m[c][l] = v;
+            }
+        }
+        if change < 1e-6 {
+            break;
+        }
+    }
+    Model {
+        lambda,
+        prior: 0.0,
+        m,
+        u,
+        iterations,
+        pairs,
+        random_pairs: 0,
+    }
+}
+
+/// The levels of every candidate pair, `comparisons.len()` bytes per pair, on two threads.
+pub fn gammas(spec: &LinkageSpec, data: &Dataset, pairs: &[(u32, u32)]) -> Vec<u8> {
+    let width = spec.comparisons.len();
+    let mut out = vec![0u8; pairs.len() * width];
+    if width == 0 {
+        return out;
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = pairs.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for (ps, os) in pairs.chunks(chunk).zip(out.chunks_mut(chunk * width)) {
+            s.spawn(move || {
+                for (&(i, j), g) in ps.iter().zip(os.chunks_exact_mut(width)) {
+                    gamma(&spec.comparisons, data, i as usize, j as usize, g);
+                }
+            });
+        }
+    });
+    out
+}
