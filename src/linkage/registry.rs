@@ -240,51 +240,69 @@ async fn stored_frequencies(
         }
         let field = &spec.fields[cmp.field].name;
         let col = &data.columns[cmp.field];
-        let mut syms: Vec<u32> = col.a.iter().copied().filter(|a| *a != 0).collect();
-        syms.sort_unstable();
-        syms.dedup();
-        let mut counts = vec![0u32; syms.last().map_or(1, |m| *m as usize + 1)];
-        for chunk in syms.chunks(500) {
-            let mut sql = String::from(
-                "SELECT value, count FROM linkage_frequencies WHERE field = $1 AND value IN (",
-            );
-            for k in 0..chunk.len() {
-                if k > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("${}", k + 2));
-            }
-            sql.push(')');
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(field.as_str());
-            for s in chunk {
-                q = q.bind(col.text(*s).to_string());
-            }
-            for row in q
-                .fetch_all(registry.pool())
-                .await
-                .map_err(RegistryError::from)?
-            {
-                let value: String = row.try_get(0).map_err(RegistryError::from)?;
-                let count: i64 = row.try_get(1).map_err(RegistryError::from)?;
-                if let Some(sym) = col.strings.get(&value) {
-                    counts[sym as usize] = count as u32;
-                }
-            }
-        }
-        if extra {
-            // New mentions count too.
-            for &a in &col.a {
-                if a != 0 && counts[a as usize] == 0 {
-                    counts[a as usize] = 1;
-                }
-            }
-        }
+        let counts = stored_counts(registry, field, col, &col.a, extra).await?;
+        let second = if col.kind == super::spec::FieldKind::Name {
+            stored_counts(registry, &format!("{field}.pinyin"), col, &col.b, extra).await?
+        } else {
+            Vec::new()
+        };
         out.push(Some(TermFrequencies {
             counts,
+            second,
             total: stored.tf_totals.get(c).copied().unwrap_or(0).max(1),
         }));
     }
     Ok(out)
+}
+
+/// Stored counts of the symbols in `syms` (strings of `col`); with `extra`, a value not stored yet
+/// counts once (it comes with the new mentions).
+async fn stored_counts(
+    registry: &Registry,
+    field: &str,
+    col: &super::dataset::Column,
+    syms: &[u32],
+    extra: bool,
+) -> Result<Vec<u32>, LinkageError> {
+    let mut wanted: Vec<u32> = syms.iter().copied().filter(|a| *a != 0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut counts = vec![0u32; wanted.last().map_or(1, |m| *m as usize + 1)];
+    for chunk in wanted.chunks(500) {
+        let mut sql = String::from(
+            "SELECT value, count FROM linkage_frequencies WHERE field = $1 AND value IN (",
+        );
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("${}", k + 2));
+        }
+        sql.push(')');
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(field.to_string());
+        for s in chunk {
+            q = q.bind(col.text(*s).to_string());
+        }
+        for row in q
+            .fetch_all(registry.pool())
+            .await
+            .map_err(RegistryError::from)?
+        {
+            let value: String = row.try_get(0).map_err(RegistryError::from)?;
+            let count: i64 = row.try_get(1).map_err(RegistryError::from)?;
+            if let Some(sym) = col.strings.get(&value) {
+                counts[sym as usize] = count as u32;
+            }
+        }
+    }
+    if extra {
+        for &a in &wanted {
+            if counts[a as usize] == 0 {
+                counts[a as usize] = 1;
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// What `lifeline match` did.
@@ -754,13 +772,16 @@ async fn full_run(
         let tf = TermFrequencies::of(&data, cmp.field);
         tf_totals[c] = tf.total;
         let field = &spec.fields[cmp.field];
-        for (sym, count) in tf.counts.iter().enumerate() {
-            if *count > 0 {
-                freq_rows.push(vec![
-                    Value::Text(Some(field.name.clone())),
-                    Value::Text(Some(data.columns[cmp.field].text(sym as u32).to_string())),
-                    Value::Int(*count as i64),
-                ]);
+        let pinyin = format!("{}.pinyin", field.name);
+        for (name, counts) in [(&field.name, &tf.counts), (&pinyin, &tf.second)] {
+            for (sym, count) in counts.iter().enumerate() {
+                if *count > 0 {
+                    freq_rows.push(vec![
+                        Value::Text(Some(name.clone())),
+                        Value::Text(Some(data.columns[cmp.field].text(sym as u32).to_string())),
+                        Value::Int(*count as i64),
+                    ]);
+                }
             }
         }
     }

@@ -17,8 +17,12 @@ pub struct Scorer {
     /// `weights[c][l]` = log2(m/u).
     pub weights: Vec<Vec<f64>>,
     m_exact: Vec<f64>,
+    m: Vec<Vec<f64>>,
     tf: Vec<Option<TermFrequencies>>,
 }
+
+/// The weight of an else level on a comparison that must agree: no other evidence outweighs it.
+pub const VETO: f64 = -1_000.0;
 
 /// Probability of a match for a weight.
 pub fn probability(weight: f64) -> f64 {
@@ -46,6 +50,7 @@ impl Scorer {
             prior: model.prior,
             weights,
             m_exact: model.m.iter().map(|m| m[0]).collect(),
+            m: model.m.clone(),
             tf,
         }
     }
@@ -71,6 +76,7 @@ impl Scorer {
             prior: model.prior,
             weights,
             m_exact: model.m.iter().map(|m| m[0]).collect(),
+            m: model.m.clone(),
             tf,
         }
     }
@@ -87,17 +93,35 @@ impl Scorer {
         if level == NULL {
             return 0.0;
         }
-        if level == 0
-            && let Some(tf) = &self.tf[c]
-        {
-            let share = tf.share(data.columns[spec.comparisons[c].field].a[i]);
-            // Never let a frequent value count for more than the average, nor a rare one for
-            // more than agreeing on a value seen once.
-            return (self.m_exact[c] / share)
-                .log2()
-                .min(self.weights[c][0].max(0.0) + 10.0);
+        let comparison = &spec.comparisons[c];
+        if comparison.must_agree && level as usize == comparison.levels.len() {
+            return VETO;
+        }
+        if let Some(tf) = &self.tf[c] {
+            let col = &data.columns[comparison.field];
+            if level == 0 {
+                // A rare value counts for more than the average, a common one for less; never
+                // more than 10 bits above the average.
+                let share = tf.share(col.a[i]);
+                return (self.m_exact[c] / share)
+                    .log2()
+                    .min(self.weights[c][0].max(0.0) + 10.0);
+            }
+            if comparison.levels.get(level as usize) == Some(&Level::Pinyin)
+                && !tf.second.is_empty()
+            {
+                // Sounding alike means little for a common sound (li ping: 李平, 李萍, 黎平…).
+                let share = tf.share_second(col.b[i]);
+                return (self.m_level(c, level) / share)
+                    .log2()
+                    .min(self.weights[c][level as usize]);
+            }
         }
         self.weights[c][level as usize]
+    }
+
+    fn m_level(&self, c: usize, level: u8) -> f64 {
+        self.m[c][level as usize]
     }
 
     /// Total weight of a pair with level pattern `g`.
@@ -124,10 +148,13 @@ impl Scorer {
                     "missing (neutral)".to_string()
                 } else if (l as usize) < cmp.levels.len() {
                     cmp.levels[l as usize].label()
+                } else if cmp.must_agree {
+                    "different (must agree: never the same)".to_string()
                 } else {
                     "different".to_string()
                 };
-                let tf = l == 0 && self.tf[c].is_some();
+                let tf = self.tf[c].is_some()
+                    && (l == 0 || cmp.levels.get(l as usize) == Some(&Level::Pinyin));
                 ExplainRow {
                     field: spec.fields[cmp.field].name.clone(),
                     left: col.display(i),

@@ -64,6 +64,10 @@ pub struct ComparisonSpec {
     /// Adjust the exact level by how common the value is (a common name counts for less).
     #[serde(default)]
     pub term_frequency: bool,
+    /// Pairs reaching only the "else" level are never the same entity (names of one person agree
+    /// at least at some level), whatever the other fields say.
+    #[serde(default)]
+    pub must_agree: bool,
 }
 
 /// Model settings as written.
@@ -325,6 +329,8 @@ pub struct Comparison {
     pub levels: Vec<Level>,
     /// Term-frequency adjustment on the exact level.
     pub term_frequency: bool,
+    /// The else level vetoes a link.
+    pub must_agree: bool,
 }
 
 /// A validated linkage configuration.
@@ -490,6 +496,7 @@ impl SpecFile {
                 field: index,
                 levels,
                 term_frequency: c.term_frequency,
+                must_agree: c.must_agree,
             });
         }
         if comparisons.is_empty() {

@@ -42,37 +42,62 @@ pub struct Model {
     pub random_pairs: u64,
 }
 
-/// Term frequencies of one comparison's values (`a` symbols).
+/// Term frequencies of one comparison's values: how many distinct people carry each value (`a`
+/// symbols) and, for names, each pinyin (`b` symbols).
+///
+/// A person seen many times (nine hospital stays) is counted once where a valid ID number tells the
+/// mentions apart, so that their repeats do not make their name look common.
 #[derive(Debug, Clone, Default)]
 pub struct TermFrequencies {
-    /// Count per symbol.
+    /// Count per `a` symbol.
     pub counts: Vec<u32>,
-    /// Records with a value.
+    /// Count per `b` symbol (names: pinyin); empty for other kinds.
+    pub second: Vec<u32>,
+    /// People counted.
     pub total: u64,
 }
 
+fn bump(counts: &mut Vec<u32>, sym: u32) {
+    if counts.len() <= sym as usize {
+        counts.resize(sym as usize + 1, 0);
+    }
+    counts[sym as usize] += 1;
+}
+
 impl TermFrequencies {
-    /// Frequencies of the `a` symbols of `field` in `data`.
+    /// Frequencies of `field`'s values in `data`.
     pub fn of(data: &Dataset, field: usize) -> TermFrequencies {
         let col = &data.columns[field];
-        let mut counts: Vec<u32> = Vec::new();
-        let mut total = 0;
-        for &a in &col.a {
+        let with_pinyin = col.kind == FieldKind::Name;
+        let mut seen: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
+        let mut out = TermFrequencies::default();
+        for i in 0..data.len {
+            let a = col.a[i];
             if a == 0 {
                 continue;
             }
-            if counts.len() <= a as usize {
-                counts.resize(a as usize + 1, 0);
+            let id = data.valid_id(i);
+            if id != 0 && !seen.insert((a, id)) {
+                continue;
             }
-            counts[a as usize] += 1;
-            total += 1;
+            bump(&mut out.counts, a);
+            if with_pinyin && col.b[i] != 0 {
+                bump(&mut out.second, col.b[i]);
+            }
+            out.total += 1;
         }
-        TermFrequencies { counts, total }
+        out
     }
 
-    /// Share of records with value `sym` (at least one record's share).
+    /// Share of people with value `sym` (at least one person's share).
     pub fn share(&self, sym: u32) -> f64 {
         let n = self.counts.get(sym as usize).copied().unwrap_or(0).max(1) as f64;
+        n / (self.total.max(1) as f64)
+    }
+
+    /// Share of people whose name sounds like pinyin `sym`.
+    pub fn share_second(&self, sym: u32) -> f64 {
+        let n = self.second.get(sym as usize).copied().unwrap_or(0).max(1) as f64;
         n / (self.total.max(1) as f64)
     }
 
@@ -212,7 +237,11 @@ pub fn estimate_m(spec: &LinkageSpec, u: Vec<Vec<f64>>, gammas: &[u8], pairs: u6
         let mut m_den = vec![0.0; width];
         let (mut matched, mut all) = (0.0, 0.0);
         for (g, n) in &patterns {
-            let (mut pm, mut pu) = (lambda, 1.0 - lambda);
+            let vetoed = g
+                .iter()
+                .zip(&spec.comparisons)
+                .any(|(&l, c)| c.must_agree && l as usize == c.levels.len());
+            let (mut pm, mut pu) = (if vetoed { 0.0 } else { lambda }, 1.0 - lambda);
             for (c, &l) in g.iter().enumerate() {
                 if l != NULL {
                     pm *= m[c][l as usize];
