@@ -33,7 +33,8 @@ pub struct InboxSpec {
     /// Where files that cannot be processed go (default `PATH/failed`).
     pub failed: Option<PathBuf>,
     /// Sub-folders standing for departments, with the mapping of their files:
-    /// `{ 卫健委 = "health", education = "education" }`. Other files use `mapping`, or the
+    /// `{ "卫健委" = "health", education = "education" }` (quote names that are
+    /// not plain ASCII). Other files use `mapping`, or the
     /// mapping that fits their header.
     #[serde(default)]
     pub folders: BTreeMap<String, String>,
