@@ -380,3 +380,28 @@ async fn a_connector_that_has_not_delivered_within_its_cadence_is_missing() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_shipped_connectors_and_schedules_are_valid() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mappings = MappingSet::load_dir(&root.join("mappings")).unwrap();
+    let connectors = ConnectorSet::load_dir(&root.join("connectors"), &mappings)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // an inbox for every department, an http and a sql example
+    for mapping in &mappings.mappings {
+        assert!(
+            connectors.connectors.iter().any(|c| {
+                matches!(c.kind, lifeline::connectors::ConnectorKind::Inbox(_))
+                    && c.mapping.as_deref() == Some(mapping.name.as_str())
+            }),
+            "no inbox for {}",
+            mapping.name
+        );
+    }
+    for kind in ["http", "sql"] {
+        assert!(connectors.connectors.iter().any(|c| c.kind.name() == kind));
+    }
+    let jobs =
+        JobSet::load_dir(&root.join("schedules"), &connectors).unwrap_or_else(|e| panic!("{e}"));
+    assert!(jobs.get("nightly").is_some());
+}

@@ -227,14 +227,12 @@ impl InboxConfig {
         Ok(())
     }
 
+    /// Creates the inbox folder if it does not exist yet (a fresh installation).
     fn check_folder(&self) -> Result<(), ConnectorError> {
-        if !self.path.is_dir() {
-            return Err(ConnectorError::Inbox {
-                path: self.path.display().to_string(),
-                message: "is not a folder".into(),
-            });
-        }
-        Ok(())
+        std::fs::create_dir_all(&self.path).map_err(|error| ConnectorError::Inbox {
+            path: self.path.display().to_string(),
+            message: format!("cannot create the folder: {error}"),
+        })
     }
 
     /// Ingests one complete file and moves it to the archive (or to `failed/`).
