@@ -506,3 +506,54 @@ async fn link_pages_and_fields_that_appear_or_vanish_are_reported() {
         report.notes
     );
 }
+
+#[tokio::test]
+async fn a_shutdown_during_a_pull_rolls_it_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let (address, log) = server(Arc::new(|seen, _| {
+        match seen.query.get("page").map(String::as_str) {
+            Some("1") => Reply::Json(
+                200,
+                page_body(&[house(1, "2024-05-01"), house(2, "2024-05-02")]),
+            ),
+            // the second page takes long to come
+            _ => Reply::Hang(Duration::from_secs(30)),
+        }
+    }))
+    .await;
+    let connector = connector(
+        address,
+        "pagination = { style = \"page\", size = 2 }\n\
+         watermark = { param = \"updated_since\", field = \"updated_at\" }",
+    );
+    let mappings = MappingSet::built_in().unwrap();
+    let gate = tokio::sync::Mutex::new(());
+    let (trigger, shutdown) = Shutdown::new();
+    let context = SyncContext {
+        registry: &registry,
+        mappings: &mappings,
+        receipts: dir.path().join("receipts"),
+        shutdown,
+        write_gate: &gate,
+    };
+    let pull = connector.sync(&context);
+    let stop = async {
+        while log.lock().unwrap().len() < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        trigger.trigger();
+    };
+    let (result, ()) =
+        tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(pull, stop) })
+            .await
+            .expect("the pull stops at once");
+    assert!(
+        matches!(result, Err(ConnectorError::Interrupted)),
+        "{result:?}"
+    );
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 0);
+    assert_eq!(watermark(&registry).await, None);
+}

@@ -156,8 +156,17 @@ pub fn parse_cron(expression: &str) -> Result<cron::Schedule, String> {
             ));
         }
     };
-    cron::Schedule::from_str(&full)
-        .map_err(|e| format!("\"{expression}\" is not a cron expression: {e}"))
+    cron::Schedule::from_str(&full).map_err(|e| {
+        // the parser's message ends with the reason, after a copy of the expression and a caret
+        let message = e.to_string();
+        let reason = message
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .trim()
+            .to_string();
+        format!("\"{expression}\" is not a cron expression: {reason}")
+    })
 }
 
 impl JobSet {
