@@ -281,20 +281,21 @@ pub async fn export_table(
     format: Format,
     out: Option<&Path>,
 ) -> Result<u64, ExportError> {
-    let mut sink: Box<dyn TableSink> = match (format, out) {
+    // Send: ingest writes rejects workbooks from tasks the service spawns
+    let mut sink: Box<dyn TableSink + Send> = match (format, out) {
         (Format::Csv, Some(path)) => Box::new(CsvSink(csv::Writer::from_writer(
             std::io::BufWriter::new(std::fs::File::create(path)?),
         ))),
-        (Format::Csv, None) => {
-            Box::new(CsvSink(csv::Writer::from_writer(std::io::stdout().lock())))
-        }
+        (Format::Csv, None) => Box::new(CsvSink(csv::Writer::from_writer(
+            std::io::BufWriter::new(std::io::stdout()),
+        ))),
         (Format::Json, Some(path)) => Box::new(JsonSink {
             out: std::io::BufWriter::new(std::fs::File::create(path)?),
             columns: Vec::new(),
             first: true,
         }),
         (Format::Json, None) => Box::new(JsonSink {
-            out: std::io::stdout().lock(),
+            out: std::io::BufWriter::new(std::io::stdout()),
             columns: Vec::new(),
             first: true,
         }),

@@ -7,14 +7,25 @@
 //! phones, money, addresses) → **store** records, the persons they name and every rejected value
 //! with its lineage ([`registry`], SQLite or PostgreSQL) — see [`ingest`] for the per-file flow
 //! and its receipts — then match people, flag households and serve the registry (later stages).
+//!
+//! In production the pull is done by the service ([`service`]): [`connectors`] (a watched
+//! inbox folder, department APIs, department databases, configured in `connectors/*.toml`)
+//! feed the same ingest path, and [`schedule`] runs nightly jobs (`schedules/*.toml`) and
+//! records every run.
 #![deny(missing_docs)]
 
+pub mod config;
+pub mod connectors;
 pub mod export;
 pub mod ingest;
 pub mod linkage;
 pub mod mapping;
 pub mod normalize;
+pub mod pipeline;
 pub mod read;
 pub mod record;
 pub mod registry;
 pub mod samples;
+pub mod schedule;
+pub mod service;
+pub mod shutdown;

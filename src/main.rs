@@ -17,7 +17,11 @@ use lifeline::linkage::households::HouseholdOptions;
 use lifeline::linkage::registry::{MatchSummary, match_registry};
 use lifeline::linkage::spec::LinkageSpec;
 use lifeline::mapping::MappingSet;
+use lifeline::pipeline::LifelineSteps;
 use lifeline::registry::{Registry, Table};
+use std::sync::Arc;
+
+mod serve;
 
 /// lifeline: find households in sudden hardship from the records departments already hold.
 #[derive(Parser)]
@@ -32,6 +36,10 @@ struct Cli {
     /// Person linkage spec (default: ./linkage/persons.toml if present, else the built-in one).
     #[arg(long, global = true, env = "LIFELINE_LINKAGE")]
     linkage: Option<PathBuf>,
+    /// Service configuration (lifeline.toml): where the registry, mappings, connectors,
+    /// schedules and receipts are. Without it: ./connectors, ./schedules, ./receipts.
+    #[arg(long, global = true, env = "LIFELINE_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -82,8 +90,25 @@ enum Command {
         #[arg(long)]
         samples: Option<PathBuf>,
     },
-    /// Validate the mapping files and print what they contain.
+    /// Validate the mappings, connectors and schedules; exit non-zero on any problem.
     Check,
+    /// Run the service: the scheduled jobs and the inbox watchers, until SIGTERM or Ctrl-C.
+    Serve,
+    /// Run one connector now (an inbox takes every file it holds; an API or database is pulled
+    /// from its watermark).
+    Sync {
+        /// Connector name (a file name in connectors/ without .toml).
+        connector: String,
+    },
+    /// Show the latest job runs, their steps, and the deliveries that are overdue.
+    Runs {
+        /// Only this job.
+        #[arg(long)]
+        job: Option<String>,
+        /// How many runs.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
     /// Resolve every ingested mention not yet resolved into persons and households.
     Match {
         /// Re-train the model and re-cluster every mention (IDs stay stable).
@@ -318,21 +343,30 @@ async fn demo(
 }
 
 async fn run(cli: Cli) -> Result<bool> {
-    let mappings = load_mappings(cli.mappings.as_deref())?;
+    let mappings_dir = match (&cli.mappings, &cli.config) {
+        (Some(dir), _) => Some(dir.clone()),
+        (None, Some(config)) => serve::paths(Some(config))?.mappings,
+        (None, None) => None,
+    };
+    let mappings = load_mappings(mappings_dir.as_deref())?;
     match cli.command {
-        Command::Check => {
-            for mapping in &mappings.mappings {
-                println!(
-                    "{}: {} ({}), {} fields, roles: {}",
-                    mapping.source,
-                    mapping.name,
-                    mapping.title,
-                    mapping.fields.len(),
-                    mapping.roles.join(", ")
-                );
-            }
-            println!("{} mappings ok", mappings.mappings.len());
-            Ok(true)
+        Command::Check => serve::check(cli.config.as_deref(), &mappings),
+        Command::Serve => {
+            let paths = serve::paths(cli.config.as_deref())?;
+            let db = cli.db.or(paths.db.clone()).unwrap_or_else(default_db);
+            let steps = Arc::new(LifelineSteps::new(load_linkage(cli.linkage.as_deref())?));
+            serve::serve(&db, mappings, &paths, steps).await
+        }
+        Command::Sync { connector } => {
+            let paths = serve::paths(cli.config.as_deref())?;
+            let db = cli.db.or(paths.db.clone()).unwrap_or_else(default_db);
+            let steps = Arc::new(LifelineSteps::new(load_linkage(cli.linkage.as_deref())?));
+            serve::sync(&db, &mappings, &paths, &connector, steps).await
+        }
+        Command::Runs { job, limit } => {
+            let paths = serve::paths(cli.config.as_deref())?;
+            let db = cli.db.or(paths.db.clone()).unwrap_or_else(default_db);
+            serve::runs(&db, &mappings, &paths, job.as_deref(), limit).await
         }
         Command::Match { full } => {
             let spec = load_linkage(cli.linkage.as_deref())?;

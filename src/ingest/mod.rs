@@ -4,8 +4,10 @@
 //! blocking thread ([`sink`]) while the registry writer stores batches in one transaction, then
 //! commit the rows, rejects and receipt together — or roll everything back if the file turns
 //! out to be unreadable halfway. The receipt and a rejects workbook are written to the receipts
-//! folder; one bad file never stops the next.
+//! folder; one bad file never stops the next. Rows pulled by connectors (an API, a database)
+//! take the same path through [`pull`].
 
+pub mod pull;
 pub mod receipt;
 pub mod rejects;
 pub mod report;

@@ -541,7 +541,10 @@ async fn decisions(
     Ok(c)
 }
 
-fn same_row_pairs(mentions: &[Mention], person_of: &dyn Fn(usize) -> u32) -> Vec<(u32, u32)> {
+fn same_row_pairs(
+    mentions: &[Mention],
+    person_of: &(dyn Fn(usize) -> u32 + Sync),
+) -> Vec<(u32, u32)> {
     let mut by_row: HashMap<(i64, &str, i64), Vec<usize>> = HashMap::new();
     for (i, m) in mentions.iter().enumerate() {
         by_row
@@ -969,7 +972,7 @@ async fn write_changes(
 async fn write_review(
     tx: &mut sqlx::Transaction<'_, Any>,
     band: &[(f32, u32, u32)],
-    id_of: &dyn Fn(u32) -> i64,
+    id_of: &(dyn Fn(u32) -> i64 + Sync),
     stamp: &str,
 ) -> Result<usize, RegistryError> {
     let mut added = 0;

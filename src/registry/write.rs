@@ -258,6 +258,28 @@ impl FileWriter {
         Ok(())
     }
 
+    /// Sets the content hash and size of a file whose content was only known once it had been
+    /// streamed (a connector's pull): [`FileWriter::begin`] took a placeholder.
+    pub async fn set_content(
+        &mut self,
+        sha256: &str,
+        size_bytes: i64,
+    ) -> Result<(), RegistryError> {
+        sqlx::query("UPDATE files SET sha256 = $1, size_bytes = $2 WHERE id = $3")
+            .bind(sha256)
+            .bind(size_bytes)
+            .bind(self.file_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// The file's transaction, for rows that must be committed with it (a connector's
+    /// watermark, the pull behind the file).
+    pub fn connection(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
     /// Stores what was learnt reading the file and commits everything of it at once.
     pub async fn commit(mut self, summary: &FileSummary<'_>) -> Result<(), RegistryError> {
         sqlx::query(

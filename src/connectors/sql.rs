@@ -1,0 +1,536 @@
+//! `kind = "sql"`: reads a department database (MySQL/MariaDB or PostgreSQL) through one
+//! read-only query.
+//!
+//! The query's result is a sheet whose header is the column names (name them with `AS "姓名"`
+//! where the mapping does not know a column); rows stream from the server into the registry,
+//! so memory does not grow with the table. The query receives the watermark as its one
+//! parameter (`?` for MySQL, `$1` for PostgreSQL, bound as text) and the greatest value of the
+//! watermark column becomes the next watermark once the pull is committed. The session is
+//! read-only: the query cannot change the department's data.
+
+use futures_util::StreamExt;
+use serde::Deserialize;
+use sqlx::{Column, Connection, Row, TypeInfo, ValueRef};
+
+use super::{
+    Connector, ConnectorError, Problems, SyncContext, SyncReport, deserialize_spec, field_changes,
+    state,
+};
+use crate::config::is_env_name;
+use crate::ingest::pull::{PullOutcome, PullRecord, PullWriter};
+use crate::ingest::{IngestOptions, Ingestor};
+use crate::read::CellValue;
+
+/// The file's keys for `kind = "sql"`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlSpec {
+    /// `mysql` (MySQL, MariaDB) or `postgres`.
+    pub database: String,
+    /// Environment variable holding the connection URL (`mysql://user:password@host/db`): the
+    /// URL carries the password, so it never appears in this file.
+    pub url_env: String,
+    /// The query: one `SELECT` (or `WITH … SELECT`). With a watermark it takes it as its one
+    /// parameter — `?` for mysql, `$1` for postgres (bound as text: write
+    /// `$1::timestamp` when comparing with a timestamp column) — and should `ORDER BY` the
+    /// watermark column.
+    pub query: String,
+    /// Incremental pulls.
+    pub watermark: Option<SqlWatermarkSpec>,
+}
+
+/// Incremental pulls of a query.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SqlWatermarkSpec {
+    /// Result column whose greatest value becomes the next watermark (`updated_at`, `id`).
+    pub column: String,
+    /// Watermark of the first pull (`1970-01-01 00:00:00`, `0`).
+    pub start: String,
+}
+
+/// Which database server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Database {
+    /// MySQL or MariaDB.
+    Mysql,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A validated sql connector.
+#[derive(Debug, Clone)]
+pub struct SqlConfig {
+    /// Server kind.
+    pub database: Database,
+    /// Environment variable with the URL.
+    pub url_env: String,
+    /// The query.
+    pub query: String,
+    /// Watermark.
+    pub watermark: Option<SqlWatermarkSpec>,
+}
+
+impl SqlConfig {
+    /// Validates the file's sql keys.
+    pub fn build(table: toml::Table, problems: &mut Problems<'_>) -> Option<SqlConfig> {
+        let spec: SqlSpec = deserialize_spec(table, problems)?;
+        let before = problems.count();
+        let database = match spec.database.as_str() {
+            "mysql" | "mariadb" => Database::Mysql,
+            "postgres" | "postgresql" => Database::Postgres,
+            other => {
+                problems.add(
+                    "database",
+                    format!("unknown database \"{other}\" (known: mysql, postgres)"),
+                );
+                Database::Mysql
+            }
+        };
+        if !is_env_name(&spec.url_env) {
+            problems.add(
+                "url_env",
+                format!(
+                    "\"{}\" is not an environment variable name: the file names the variable \
+                     holding the URL, never the URL (it carries the password)",
+                    spec.url_env
+                ),
+            );
+        }
+        let first = spec
+            .query
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        if first != "SELECT" && first != "WITH" {
+            problems.add("query", "must be one SELECT (or WITH … SELECT) query");
+        }
+        if spec.query.trim_end().trim_end_matches(';').contains(';') {
+            problems.add("query", "must be one statement (no `;` inside)");
+        }
+        let placeholder = match database {
+            Database::Mysql => "?",
+            Database::Postgres => "$1",
+        };
+        match (&spec.watermark, spec.query.contains(placeholder)) {
+            (Some(_), false) => problems.add(
+                "query",
+                format!("takes the watermark as {placeholder}, but has no {placeholder}"),
+            ),
+            (None, true) => problems.add(
+                "watermark",
+                format!(
+                    "missing: the query has a parameter {placeholder} but no watermark is declared"
+                ),
+            ),
+            _ => {}
+        }
+        if problems.count() > before {
+            return None;
+        }
+        Some(SqlConfig {
+            database,
+            url_env: spec.url_env,
+            query: spec.query.trim().trim_end_matches(';').to_string(),
+            watermark: spec.watermark,
+        })
+    }
+
+    /// Pulls from the watermark and stores the pull.
+    pub(super) async fn sync(
+        &self,
+        connector: &Connector,
+        context: &SyncContext<'_>,
+        report: &mut SyncReport,
+    ) -> Result<(), ConnectorError> {
+        let before = state::load(context.registry, &connector.name)
+            .await?
+            .unwrap_or_default();
+        let watermark_before = before
+            .watermark
+            .clone()
+            .or_else(|| self.watermark.as_ref().map(|w| w.start.clone()));
+        let url = match std::env::var(&self.url_env) {
+            Ok(url) if !url.is_empty() => url,
+            _ => return Err(ConnectorError::MissingSecret(self.url_env.clone())),
+        };
+        let _gate = context.write_gate.lock().await;
+        let ingestor = Ingestor::new(
+            context.registry,
+            context.mappings,
+            IngestOptions {
+                mapping: connector.mapping.clone(),
+                receipts_dir: Some(context.receipts.clone()),
+                origin: connector.name.clone(),
+                ..IngestOptions::default()
+            },
+        );
+        let batch = context.registry.start_batch(&connector.name).await?;
+        let name = format!("sql:{}:batch-{batch}", connector.name);
+        let mut writer = ingestor.begin_pull(batch, &name).await?;
+        let mut columns = Vec::new();
+        let pulled = match self.database {
+            Database::Mysql => {
+                self.pull_mysql(
+                    &url,
+                    watermark_before.as_deref(),
+                    &mut writer,
+                    &mut columns,
+                    context,
+                )
+                .await
+            }
+            Database::Postgres => {
+                self.pull_postgres(
+                    &url,
+                    watermark_before.as_deref(),
+                    &mut writer,
+                    &mut columns,
+                    context,
+                )
+                .await
+            }
+        };
+        let watermark_after = match pulled {
+            Ok(mark) => mark,
+            Err(error) => {
+                writer.abort().await?;
+                return Err(error);
+            }
+        };
+        let record = PullRecord {
+            connector: connector.name.clone(),
+            kind: "sql".into(),
+            source: self.query.clone(),
+            watermark_before: watermark_before.clone(),
+            watermark_after: watermark_after.clone().or(watermark_before.clone()),
+            fields: columns.clone(),
+            pages: 1,
+        };
+        let outcome = writer.commit(&ingestor, "sql", &record).await?;
+        if matches!(outcome, PullOutcome::Empty) {
+            state::touch(context.registry, &connector.name, false).await?;
+        }
+        for note in field_changes(&before.fields, &columns) {
+            tracing::warn!(connector = %connector.name, "{note}");
+            report.notes.push(note);
+        }
+        if watermark_after.is_some() && watermark_after != watermark_before {
+            report.notes.push(format!(
+                "watermark {} → {}",
+                watermark_before.as_deref().unwrap_or("(none)"),
+                watermark_after.as_deref().unwrap_or("(none)")
+            ));
+        }
+        report.add_pull(outcome)
+    }
+
+    async fn pull_mysql(
+        &self,
+        url: &str,
+        watermark: Option<&str>,
+        writer: &mut PullWriter,
+        columns: &mut Vec<String>,
+        context: &SyncContext<'_>,
+    ) -> Result<Option<String>, ConnectorError> {
+        let failed = |e: sqlx::Error| ConnectorError::Sql(e.to_string());
+        let mut connection = sqlx::MySqlConnection::connect(url)
+            .await
+            .map_err(|e| ConnectorError::Sql(format!("cannot connect: {e}")))?;
+        sqlx::raw_sql("START TRANSACTION READ ONLY")
+            .execute(&mut connection)
+            .await
+            .map_err(failed)?;
+        let result = {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(self.query.as_str()));
+            if self.watermark.is_some() {
+                query = query.bind(watermark.unwrap_or_default());
+            }
+            let rows = query.fetch(&mut connection);
+            self.stream(rows, mysql_cells, writer, columns, context)
+                .await
+        };
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut connection).await;
+        let _ = connection.close().await;
+        result
+    }
+
+    async fn pull_postgres(
+        &self,
+        url: &str,
+        watermark: Option<&str>,
+        writer: &mut PullWriter,
+        columns: &mut Vec<String>,
+        context: &SyncContext<'_>,
+    ) -> Result<Option<String>, ConnectorError> {
+        let failed = |e: sqlx::Error| ConnectorError::Sql(e.to_string());
+        let mut connection = sqlx::PgConnection::connect(url)
+            .await
+            .map_err(|e| ConnectorError::Sql(format!("cannot connect: {e}")))?;
+        sqlx::raw_sql("BEGIN READ ONLY")
+            .execute(&mut connection)
+            .await
+            .map_err(failed)?;
+        let result = {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(self.query.as_str()));
+            if self.watermark.is_some() {
+                query = query.bind(watermark.unwrap_or_default());
+            }
+            let rows = query.fetch(&mut connection);
+            self.stream(rows, postgres_cells, writer, columns, context)
+                .await
+        };
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut connection).await;
+        let _ = connection.close().await;
+        result
+    }
+
+    /// Sends every row of the stream to the pull; returns the greatest watermark value.
+    async fn stream<R: Row>(
+        &self,
+        mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+        cells_of: fn(&R) -> Vec<CellValue>,
+        writer: &mut PullWriter,
+        columns: &mut Vec<String>,
+        context: &SyncContext<'_>,
+    ) -> Result<Option<String>, ConnectorError> {
+        let mut watermark_index: Option<usize> = None;
+        let mut greatest: Option<CellValue> = None;
+        while let Some(row) = rows.next().await {
+            if context.shutdown.is_requested() {
+                return Err(ConnectorError::Interrupted);
+            }
+            let row = row.map_err(|e| ConnectorError::Sql(e.to_string()))?;
+            if columns.is_empty() {
+                *columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+                if let Some(spec) = &self.watermark {
+                    watermark_index = columns.iter().position(|c| *c == spec.column);
+                    if watermark_index.is_none() {
+                        return Err(ConnectorError::Sql(format!(
+                            "the query has no column \"{}\" (the watermark column); it has: {}",
+                            spec.column,
+                            columns.join(", ")
+                        )));
+                    }
+                }
+                writer.sheet("query", columns.clone()).await?;
+            }
+            let cells = cells_of(&row);
+            if let Some(index) = watermark_index
+                && let Some(value) = cells.get(index)
+                && !value.is_blank()
+                && greatest.as_ref().is_none_or(|g| greater(value, g))
+            {
+                greatest = Some(value.clone());
+            }
+            writer.row(cells).await?;
+        }
+        Ok(greatest.map(|value| watermark_text(&value)))
+    }
+}
+
+fn greater(a: &CellValue, b: &CellValue) -> bool {
+    match (a, b) {
+        (CellValue::Int(a), CellValue::Int(b)) => a > b,
+        (CellValue::Float(a), CellValue::Float(b)) => a > b,
+        (CellValue::DateTime(a), CellValue::DateTime(b)) => a > b,
+        _ => watermark_text(a) > watermark_text(b),
+    }
+}
+
+/// A watermark value as bound to the next query: dates as `YYYY-MM-DD HH:MM:SS[.ffffff]`.
+fn watermark_text(value: &CellValue) -> String {
+    match value {
+        CellValue::DateTime(at) => at.format("%Y-%m-%d %H:%M:%S%.f").to_string(),
+        other => other.display(),
+    }
+}
+
+fn mysql_cells(row: &sqlx::mysql::MySqlRow) -> Vec<CellValue> {
+    (0..row.columns().len())
+        .map(|i| {
+            let Ok(raw) = row.try_get_raw(i) else {
+                return CellValue::Error("unreadable".into());
+            };
+            if raw.is_null() {
+                return CellValue::Empty;
+            }
+            let type_name = raw.type_info().name().to_ascii_uppercase();
+            cell_by_type(&type_name, row, i)
+        })
+        .collect()
+}
+
+fn postgres_cells(row: &sqlx::postgres::PgRow) -> Vec<CellValue> {
+    (0..row.columns().len())
+        .map(|i| {
+            let Ok(raw) = row.try_get_raw(i) else {
+                return CellValue::Error("unreadable".into());
+            };
+            if raw.is_null() {
+                return CellValue::Empty;
+            }
+            let type_name = raw.type_info().name().to_ascii_uppercase();
+            if type_name == "NUMERIC" {
+                return match raw.as_bytes().ok().and_then(decode_pg_numeric) {
+                    Some(text) => CellValue::Text(text),
+                    None => CellValue::Error("unreadable NUMERIC".into()),
+                };
+            }
+            cell_by_type(&type_name, row, i)
+        })
+        .collect()
+}
+
+/// Decodes one column by its type name; text is the fallback, an error cell the last resort.
+fn cell_by_type<'r, R>(type_name: &str, row: &'r R, i: usize) -> CellValue
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i16: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    f64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    f32: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    chrono::NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    chrono::NaiveDateTime: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    chrono::DateTime<chrono::Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let base = type_name.trim_end_matches(" UNSIGNED");
+    let value = match base {
+        "BOOL" | "BOOLEAN" => row.try_get_unchecked::<bool, _>(i).map(CellValue::Bool),
+        "TINYINT" | "SMALLINT" | "INT2" => row
+            .try_get_unchecked::<i16, _>(i)
+            .map(|v| CellValue::Int(v.into()))
+            .or_else(|_| row.try_get_unchecked::<i64, _>(i).map(CellValue::Int)),
+        "INT" | "INT4" | "MEDIUMINT" | "INTEGER" => row
+            .try_get_unchecked::<i32, _>(i)
+            .map(|v| CellValue::Int(v.into()))
+            .or_else(|_| row.try_get_unchecked::<i64, _>(i).map(CellValue::Int)),
+        "BIGINT" | "INT8" => row.try_get_unchecked::<i64, _>(i).map(CellValue::Int),
+        "FLOAT" | "FLOAT4" => row
+            .try_get_unchecked::<f32, _>(i)
+            .map(|v| CellValue::Float(v.into())),
+        "DOUBLE" | "FLOAT8" | "REAL" => row.try_get_unchecked::<f64, _>(i).map(CellValue::Float),
+        "DATE" => row
+            .try_get_unchecked::<chrono::NaiveDate, _>(i)
+            .map(|d| CellValue::DateTime(d.and_time(chrono::NaiveTime::MIN))),
+        "DATETIME" | "TIMESTAMP" => row
+            .try_get_unchecked::<chrono::NaiveDateTime, _>(i)
+            .map(CellValue::DateTime)
+            .or_else(|_| {
+                row.try_get_unchecked::<chrono::DateTime<chrono::Utc>, _>(i)
+                    .map(|t| CellValue::DateTime(t.naive_utc()))
+            }),
+        "TIMESTAMPTZ" => row
+            .try_get_unchecked::<chrono::DateTime<chrono::Utc>, _>(i)
+            .map(|t| CellValue::DateTime(t.naive_utc())),
+        _ => row.try_get_unchecked::<String, _>(i).map(CellValue::Text),
+    };
+    value.unwrap_or_else(|_| {
+        CellValue::Error(format!(
+            "column type {type_name} is not read: cast it to text in the query"
+        ))
+    })
+}
+
+/// PostgreSQL's binary NUMERIC as decimal text (`1234.50`): amounts are kept exact.
+fn decode_pg_numeric(bytes: &[u8]) -> Option<String> {
+    let word = |i: usize| -> Option<i16> {
+        Some(i16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]))
+    };
+    let ndigits = word(0)? as usize;
+    let weight = word(2)? as i32;
+    let sign = word(4)? as u16;
+    let scale = word(6)? as usize;
+    if sign == 0xC000 {
+        return Some("NaN".into());
+    }
+    let digits: Vec<i16> = (0..ndigits)
+        .map(|k| word(8 + 2 * k))
+        .collect::<Option<_>>()?;
+    // integer part: base-10000 digits 0..=weight
+    let mut integer = String::new();
+    for position in 0..=weight.max(-1) {
+        let digit = digits.get(position as usize).copied().unwrap_or(0);
+        if integer.is_empty() {
+            if digit != 0 || position == weight {
+                integer = digit.to_string();
+            }
+        } else {
+            integer.push_str(&format!("{digit:04}"));
+        }
+    }
+    if integer.is_empty() {
+        integer.push('0');
+    }
+    let mut fraction = String::new();
+    let mut position = weight + 1;
+    while fraction.len() < scale {
+        let digit = if position < 0 {
+            0
+        } else {
+            digits.get(position as usize).copied().unwrap_or(0)
+        };
+        fraction.push_str(&format!("{digit:04}"));
+        position += 1;
+    }
+    fraction.truncate(scale);
+    let sign = if sign == 0x4000 { "-" } else { "" };
+    Some(if scale > 0 {
+        format!("{sign}{integer}.{fraction}")
+    } else {
+        format!("{sign}{integer}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numeric(ndigits: i16, weight: i16, sign: u16, scale: u16, digits: &[i16]) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        for word in [ndigits, weight, sign as i16, scale as i16] {
+            bytes.extend_from_slice(&word.to_be_bytes());
+        }
+        for digit in digits {
+            bytes.extend_from_slice(&digit.to_be_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn postgres_numeric_amounts_decode_exactly() {
+        // 12345.67 = 1|2345|6700, weight 1, scale 2
+        assert_eq!(
+            decode_pg_numeric(&numeric(3, 1, 0, 2, &[1, 2345, 6700])).as_deref(),
+            Some("12345.67")
+        );
+        // -0.05
+        assert_eq!(
+            decode_pg_numeric(&numeric(1, -1, 0x4000, 2, &[500])).as_deref(),
+            Some("-0.05")
+        );
+        // 80000 = 8|0000 with trailing zero digits dropped
+        assert_eq!(
+            decode_pg_numeric(&numeric(1, 1, 0, 0, &[8])).as_deref(),
+            Some("80000")
+        );
+        assert_eq!(
+            decode_pg_numeric(&numeric(0, 0, 0, 2, &[])).as_deref(),
+            Some("0.00")
+        );
+    }
+
+    #[test]
+    fn date_watermarks_keep_their_fraction() {
+        let at = chrono::NaiveDate::from_ymd_opt(2024, 5, 1)
+            .and_then(|d| d.and_hms_micro_opt(10, 0, 0, 250))
+            .map(CellValue::DateTime)
+            .unwrap_or_default();
+        assert_eq!(watermark_text(&at), "2024-05-01 10:00:00.000250");
+    }
+}

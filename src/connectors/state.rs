@@ -1,0 +1,141 @@
+//! What the registry remembers about each connector: its watermark (where the next incremental
+//! pull starts), the fields it delivered last time, when it was first seen and when it last
+//! delivered — and, for every stored pull, what was asked ([`record_pull_file`]).
+
+use sqlx::{AnyConnection, Row};
+
+use crate::ingest::pull::PullRecord;
+use crate::registry::{Registry, RegistryError, now};
+
+/// A connector's remembered state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConnectorState {
+    /// Where the next incremental pull starts.
+    pub watermark: Option<String>,
+    /// Field or column names of the last pull that brought rows.
+    pub fields: Vec<String>,
+    /// When the service first knew the connector.
+    pub first_seen_at: String,
+    /// When it last pulled (rows or not).
+    pub last_pull_at: Option<String>,
+    /// When it last delivered new rows or a new file.
+    pub last_delivery_at: Option<String>,
+}
+
+/// The state of `connector`, if it has any.
+pub async fn load(
+    registry: &Registry,
+    connector: &str,
+) -> Result<Option<ConnectorState>, RegistryError> {
+    let row = sqlx::query(
+        "SELECT watermark, fields, first_seen_at, last_pull_at, last_delivery_at \
+         FROM connector_state WHERE connector = $1",
+    )
+    .bind(connector)
+    .fetch_optional(registry.pool())
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let fields: String = row.try_get(1)?;
+    Ok(Some(ConnectorState {
+        watermark: row.try_get(0)?,
+        fields: serde_json::from_str(&fields).unwrap_or_default(),
+        first_seen_at: row.try_get(2)?,
+        last_pull_at: row.try_get(3)?,
+        last_delivery_at: row.try_get(4)?,
+    }))
+}
+
+/// Makes sure `connector` has a state row, so that a connector that never delivers is noticed.
+pub async fn ensure(registry: &Registry, connector: &str) -> Result<(), RegistryError> {
+    let now = now();
+    sqlx::query(
+        "INSERT INTO connector_state (connector, watermark, fields, first_seen_at, updated_at) \
+         VALUES ($1, NULL, '[]', $2, $3) ON CONFLICT (connector) DO NOTHING",
+    )
+    .bind(connector)
+    .bind(&now)
+    .bind(&now)
+    .execute(registry.pool())
+    .await?;
+    Ok(())
+}
+
+/// Stores the outcome of a pull: the new watermark and fields, and — when `delivered` — the
+/// delivery time. Called inside the pull's transaction, so the watermark moves only with the
+/// rows it covers.
+pub async fn save_pull(
+    connection: &mut AnyConnection,
+    record: &PullRecord,
+    delivered: bool,
+) -> Result<(), RegistryError> {
+    let now = now();
+    let fields = serde_json::to_string(&record.fields).unwrap_or_else(|_| "[]".into());
+    let delivered_at = delivered.then(|| now.clone());
+    sqlx::query(
+        "INSERT INTO connector_state \
+         (connector, watermark, fields, first_seen_at, last_pull_at, last_delivery_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (connector) DO UPDATE SET \
+         watermark = COALESCE(excluded.watermark, connector_state.watermark), \
+         fields = excluded.fields, last_pull_at = excluded.last_pull_at, \
+         last_delivery_at = COALESCE(excluded.last_delivery_at, connector_state.last_delivery_at), \
+         updated_at = excluded.updated_at",
+    )
+    .bind(&record.connector)
+    .bind(record.watermark_after.as_deref())
+    .bind(fields)
+    .bind(&now)
+    .bind(&now)
+    .bind(delivered_at)
+    .bind(&now)
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}
+
+/// Notes that `connector` pulled and found nothing new (or delivered a file, for an inbox).
+pub async fn touch(
+    registry: &Registry,
+    connector: &str,
+    delivered: bool,
+) -> Result<(), RegistryError> {
+    ensure(registry, connector).await?;
+    let now = now();
+    sqlx::query(
+        "UPDATE connector_state SET last_pull_at = $1, \
+         last_delivery_at = COALESCE($2, last_delivery_at), updated_at = $3 WHERE connector = $4",
+    )
+    .bind(&now)
+    .bind(delivered.then(|| now.clone()))
+    .bind(&now)
+    .bind(connector)
+    .execute(registry.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records what was asked for the stored pull `file_id`, so that every record leads back to
+/// the connector, the request and the watermark window that brought it.
+pub async fn record_pull_file(
+    connection: &mut AnyConnection,
+    file_id: i64,
+    record: &PullRecord,
+) -> Result<(), RegistryError> {
+    sqlx::query(
+        "INSERT INTO pulls (file_id, connector, kind, source, watermark_before, watermark_after, \
+         pages, pulled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(file_id)
+    .bind(&record.connector)
+    .bind(&record.kind)
+    .bind(&record.source)
+    .bind(record.watermark_before.as_deref())
+    .bind(record.watermark_after.as_deref())
+    .bind(record.pages)
+    .bind(now())
+    .execute(&mut *connection)
+    .await?;
+    Ok(())
+}

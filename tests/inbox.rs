@@ -1,0 +1,268 @@
+//! The inbox end to end: the watcher runs (filesystem events and rescans) on a temporary
+//! folder while files are dropped into it — at once, slowly, twice, broken, in a department
+//! sub-folder — and is killed in the middle of a file and started again.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use lifeline::connectors::{ConnectorKind, ConnectorSet};
+use lifeline::ingest::{FileStatus, Receipt};
+use lifeline::mapping::MappingSet;
+use lifeline::registry::{Registry, Table};
+use lifeline::schedule::{JobRunner, Unavailable};
+use lifeline::shutdown::Shutdown;
+use tokio::sync::mpsc;
+
+const HEADER: &str = "序号,患者姓名,身份证号码,性别,入院日期,个人自付（元）,家庭住址\n";
+
+const NAMES: [&str; 12] = [
+    "张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周杰", "吴霞", "徐亮", "孙丽",
+];
+
+fn person_name(n: u32) -> &'static str {
+    NAMES[(n as usize) % NAMES.len()]
+}
+
+fn health_rows(from: u32, to: u32) -> String {
+    (from..=to)
+        .map(|n| {
+            format!(
+                "{n},{},11010519491231002X,女,2026/3/1,{}.00,安徽省滁州市定远县炉桥镇金岗村\n",
+                person_name(n),
+                1000 + n
+            )
+        })
+        .collect()
+}
+
+fn inbox_toml(inbox: &Path, settle: f64) -> String {
+    format!(
+        "kind = \"inbox\"\ndepartment = \"health\"\npath = '{}'\nsettle_seconds = {settle}\n\
+         rescan_seconds = 0.5\nfolders = {{ \"卫健委\" = \"health\" }}\n",
+        inbox.display()
+    )
+}
+
+struct Watching {
+    task: tokio::task::JoinHandle<()>,
+    receipts: mpsc::UnboundedReceiver<Receipt>,
+    trigger: lifeline::shutdown::ShutdownTrigger,
+}
+
+fn watch(registry: &Registry, dir: &Path, inbox: &Path, settle: f64) -> Watching {
+    let mappings = MappingSet::built_in().unwrap();
+    let connectors = ConnectorSet::from_sources(
+        &[(
+            "connectors/health_inbox.toml".into(),
+            inbox_toml(inbox, settle),
+        )],
+        &mappings,
+        Path::new("."),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (trigger, shutdown) = Shutdown::new();
+    let runner = Arc::new(JobRunner::new(
+        registry.clone(),
+        mappings,
+        connectors.clone(),
+        dir.join("receipts"),
+        Arc::new(Unavailable),
+        shutdown,
+    ));
+    let (sender, receipts) = mpsc::unbounded_channel();
+    let connector = connectors.connectors[0].clone();
+    let task = tokio::spawn(async move {
+        let ConnectorKind::Inbox(inbox) = &connector.kind else {
+            panic!("an inbox");
+        };
+        let context = runner.sync_context();
+        inbox
+            .watch(&connector, &context, Some(sender))
+            .await
+            .unwrap();
+    });
+    Watching {
+        task,
+        receipts,
+        trigger,
+    }
+}
+
+async fn next_receipt(watching: &mut Watching) -> Receipt {
+    tokio::time::timeout(Duration::from_secs(20), watching.receipts.recv())
+        .await
+        .expect("a file was taken within 20 s")
+        .expect("the watcher is running")
+}
+
+fn archived(inbox: &Path) -> PathBuf {
+    let day = chrono::Utc::now()
+        .with_timezone(&lifeline::schedule::SHANGHAI)
+        .format("%Y-%m-%d")
+        .to_string();
+    inbox.join("archive").join(day)
+}
+
+#[tokio::test]
+async fn files_dropped_while_the_service_runs_are_taken_once_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for test in common::registries(dir.path()).await {
+        let registry = &test.registry;
+        let mut watching = watch(registry, dir.path(), &inbox, 1.0);
+
+        // a file dropped at once
+        let first = format!(
+            "{HEADER}{}1000,王五,,男,2026-02-30,100,\n",
+            health_rows(1, 3)
+        );
+        std::fs::write(inbox.join("住院a.csv"), &first).unwrap();
+        let receipt = next_receipt(&mut watching).await;
+        assert_eq!(
+            receipt.status,
+            FileStatus::Ingested,
+            "{}: {receipt:?}",
+            test.label
+        );
+        assert_eq!((receipt.rows_accepted, receipt.rows_rejected), (3, 1));
+        let day = archived(&inbox);
+        assert!(day.join("住院a.csv").exists());
+        assert!(day.join("住院a.csv.receipt.json").exists());
+        assert!(day.join("住院a.csv.rejects.xlsx").exists());
+        assert!(!inbox.join("住院a.csv").exists());
+
+        // the same content again, under another name: recognised, not stored twice
+        std::fs::write(inbox.join("住院a-重发.csv"), &first).unwrap();
+        let receipt = next_receipt(&mut watching).await;
+        assert_eq!(receipt.status, FileStatus::Duplicate, "{}", test.label);
+        assert_eq!(registry.count(Table::Records).await.unwrap(), 3);
+        assert!(day.join("住院a-重发.csv.duplicate.receipt.json").exists());
+
+        // a file written slowly: taken once, whole, after the writing stopped
+        let mut file = std::fs::File::create(inbox.join("住院b.csv")).unwrap();
+        file.write_all(HEADER.as_bytes()).unwrap();
+        for n in 0..8 {
+            file.write_all(health_rows(100 + n * 10, 109 + n * 10).as_bytes())
+                .unwrap();
+            file.flush().unwrap();
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            assert!(
+                watching.receipts.try_recv().is_err(),
+                "{}: the file was taken while still being written",
+                test.label
+            );
+        }
+        drop(file);
+        let receipt = next_receipt(&mut watching).await;
+        assert_eq!(receipt.status, FileStatus::Ingested);
+        assert_eq!(receipt.rows_accepted, 80, "{}", test.label);
+
+        // a broken file goes to failed/ with the reason beside it
+        std::fs::write(inbox.join("坏文件.xlsx"), b"this is not a workbook at all").unwrap();
+        let receipt = next_receipt(&mut watching).await;
+        assert_eq!(receipt.status, FileStatus::Failed);
+        assert!(inbox.join("failed").join("坏文件.xlsx").exists());
+        let why =
+            std::fs::read_to_string(inbox.join("failed").join("坏文件.xlsx.why.txt")).unwrap();
+        assert!(why.contains("Why:"), "{why}");
+
+        // a department sub-folder, and a temporary name that is never taken
+        std::fs::create_dir_all(inbox.join("卫健委")).unwrap();
+        std::fs::write(inbox.join("卫健委").join("上传中.csv.part"), "x").unwrap();
+        std::fs::write(
+            inbox.join("卫健委").join("住院c.csv"),
+            format!("{HEADER}{}", health_rows(500, 501)),
+        )
+        .unwrap();
+        let receipt = next_receipt(&mut watching).await;
+        assert_eq!(receipt.status, FileStatus::Ingested);
+        assert_eq!(receipt.mappings, vec!["health".to_string()]);
+        assert!(day.join("卫健委").join("住院c.csv").exists());
+        assert!(inbox.join("卫健委").join("上传中.csv.part").exists());
+        assert_eq!(registry.count(Table::Records).await.unwrap(), 85);
+
+        watching.trigger.trigger();
+        tokio::time::timeout(Duration::from_secs(10), watching.task)
+            .await
+            .expect("the watcher stops on shutdown")
+            .unwrap();
+        // next backend starts from an empty inbox
+        std::fs::remove_dir_all(&inbox).unwrap();
+        std::fs::create_dir_all(&inbox).unwrap();
+        test.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_restart_in_the_middle_of_a_file_neither_loses_nor_duplicates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let rows = 20_000;
+    std::fs::write(
+        inbox.join("大文件.csv"),
+        format!("{HEADER}{}", health_rows(1, rows)),
+    )
+    .unwrap();
+
+    // the service is killed while it reads the file
+    let watching = watch(&registry, dir.path(), &inbox, 0.1);
+    for _ in 0..2000 {
+        if registry.count(Table::Files).await.unwrap() > 0 || probe_batches(&registry).await > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    watching.task.abort();
+    let _ = watching.task.await;
+    let stored = registry.count(Table::Records).await.unwrap();
+    // either the kill came before the commit (nothing stored, file still in the inbox) or just
+    // after it (everything stored): never a part
+    assert!(stored == 0 || stored == rows as i64, "{stored} rows stored");
+
+    // started again: the file is taken (or recognised as stored) and archived, exactly once
+    let mut watching = watch(&registry, dir.path(), &inbox, 0.1);
+    let receipt = next_receipt(&mut watching).await;
+    assert!(
+        matches!(receipt.status, FileStatus::Ingested | FileStatus::Duplicate),
+        "{receipt:?}"
+    );
+    assert_eq!(registry.count(Table::Records).await.unwrap(), rows as i64);
+    assert!(archived(&inbox).join("大文件.csv").exists());
+    assert!(!inbox.join("大文件.csv").exists());
+    watching.trigger.trigger();
+    let _ = watching.task.await;
+
+    // killed after the commit but before the move: recognised as stored, not stored again
+    let file = inbox.join("已入库.csv");
+    std::fs::write(&file, format!("{HEADER}{}", health_rows(30_001, 30_010))).unwrap();
+    let receipts = common::ingest(&registry, &dir.path().join("receipts"), &[file]).await;
+    assert_eq!(receipts[0].status, FileStatus::Ingested);
+    let mut watching = watch(&registry, dir.path(), &inbox, 0.1);
+    let receipt = next_receipt(&mut watching).await;
+    assert_eq!(receipt.status, FileStatus::Duplicate);
+    assert_eq!(
+        registry.count(Table::Records).await.unwrap(),
+        rows as i64 + 10
+    );
+    assert!(archived(&inbox).join("已入库.csv").exists());
+    watching.trigger.trigger();
+    let _ = watching.task.await;
+}
+
+async fn probe_batches(registry: &Registry) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) FROM batches")
+        .fetch_one(registry.pool())
+        .await
+        .map(|r| r.get::<i64, _>(0))
+        .unwrap_or(0)
+}
