@@ -33,12 +33,27 @@ fn mix(h: u64, v: u64) -> u64 {
     (h ^ v).wrapping_mul(MIX).rotate_left(29)
 }
 
+/// FNV-1a of a text: stable across runs and machines, unlike symbol numbers, so that keys stored
+/// by one run find the mentions of the next.
+fn text_hash(text: &str) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in text.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    h | 1
+}
+
+fn symbol_hash(col: &super::dataset::Column, sym: u32) -> u64 {
+    if sym == 0 { 0 } else { text_hash(col.text(sym)) }
+}
+
 fn part_value(data: &Dataset, key: &Key, i: usize) -> u64 {
     let col = &data.columns[key.field];
     let v = match key.part {
-        Part::Value => col.a[i],
-        Part::Pinyin | Part::Prefix | Part::Township => col.b[i],
-        Part::Surname | Part::Village => col.c[i],
+        Part::Value if col.kind == super::spec::FieldKind::Date => col.a[i],
+        Part::Value => return symbol_hash(col, col.a[i]),
+        Part::Pinyin | Part::Prefix | Part::Township => return symbol_hash(col, col.b[i]),
+        Part::Surname | Part::Village => return symbol_hash(col, col.c[i]),
         Part::Year => col.a[i] / 10_000,
         Part::First(n) => {
             if col.a[i] == 0 {

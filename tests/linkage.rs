@@ -1,0 +1,367 @@
+//! Linkage on the registry, on every backend: generated exports resolve into persons that agree
+//! with the truth; person IDs survive new data and full re-runs; review decisions are honoured;
+//! explanations show the levels; `link` scores a CSV against its labels.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use lifeline::ingest::collect_files;
+use lifeline::linkage::csv_link::{LinkRequest, link};
+use lifeline::linkage::evaluate::pairwise;
+use lifeline::linkage::households::HouseholdOptions;
+use lifeline::linkage::registry::{explain_pair, match_registry, review_decide};
+use lifeline::linkage::spec::LinkageSpec;
+use lifeline::registry::Registry;
+use lifeline::samples::{SampleOptions, generate};
+use sqlx::Row;
+
+fn spec() -> LinkageSpec {
+    LinkageSpec::load(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/linkage/persons.toml"
+    )))
+    .unwrap()
+}
+
+type Key = (String, String, i64, String);
+
+fn truth(dir: &Path) -> HashMap<Key, (String, String)> {
+    let mut reader = csv::Reader::from_path(dir.join("truth/mentions.csv")).unwrap();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                (r[0].into(), r[1].into(), r[2].parse().unwrap(), r[3].into()),
+                (r[4].into(), r[5].into()),
+            )
+        })
+        .collect()
+}
+
+/// (mention id, key, person, household) of every linked mention.
+async fn links(registry: &Registry) -> Vec<(i64, Key, String, String)> {
+    sqlx::query(
+        "SELECT m.id, f.file_name, m.sheet, m.row_number, m.role, l.person_id, p.household_id FROM mentions m \
+         JOIN files f ON f.id = m.file_id JOIN mention_links l ON l.mention_id = m.id \
+         JOIN persons p ON p.person_id = l.person_id ORDER BY m.id",
+    )
+    .fetch_all(registry.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|r| (r.get(0), (r.get(1), r.get(2), r.get(3), r.get(4)), r.get(5), r.get(6)))
+    .collect()
+}
+
+fn scores(
+    links: &[(i64, Key, String, String)],
+    truth: &HashMap<Key, (String, String)>,
+) -> (f64, f64, f64) {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut id = |s: String| {
+        let n = ids.len() as u32;
+        *ids.entry(s).or_insert(n)
+    };
+    let (mut got, mut want) = (Vec::new(), Vec::new());
+    for (_, key, person, _) in links {
+        let t = &truth[key];
+        got.push(id(format!("p{person}")));
+        want.push(id(format!("t{}", t.0)));
+    }
+    let s = pairwise(&got, &want, None, &[]);
+    (s.precision, s.recall, s.f1)
+}
+
+async fn ingest(registry: &Registry, dir: &Path, files: &[PathBuf]) {
+    let receipts = common::ingest(registry, &dir.join("receipts"), files).await;
+    assert!(
+        receipts
+            .iter()
+            .all(|r| r.status != lifeline::ingest::FileStatus::Failed)
+    );
+}
+
+#[tokio::test]
+async fn persons_agree_with_the_truth_and_keep_their_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("exports");
+    generate(
+        &SampleOptions {
+            households: 1500,
+            seed: 7,
+        },
+        &out,
+    )
+    .unwrap();
+    let truth = truth(&out);
+    let mut files = collect_files(std::slice::from_ref(&out)).unwrap();
+    files.sort();
+    let later: Vec<PathBuf> = files.split_off(files.len() - 3);
+    let spec = spec();
+    for test in common::registries(dir.path()).await {
+        let registry = &test.registry;
+        ingest(registry, dir.path(), &files).await;
+        let first = match_registry(registry, &spec, false, HouseholdOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(first.mode, "full", "{}", test.label);
+        let before = links(registry).await;
+        let (p, r, f1) = scores(&before, &truth);
+        assert!(
+            p > 0.95 && r > 0.95,
+            "{}: precision {p:.4} recall {r:.4} F1 {f1:.4}",
+            test.label
+        );
+        // Every person belongs to exactly one household that exists.
+        let orphans: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM persons p LEFT JOIN households h ON h.household_id = p.household_id WHERE h.household_id IS NULL",
+        )
+        .fetch_one(registry.pool())
+        .await
+        .unwrap()
+        .get(0);
+        assert_eq!(orphans, 0, "{}", test.label);
+
+        // New files: matched incrementally; existing mentions keep their person unless a merge
+        // retired it (and then the change is recorded).
+        ingest(registry, dir.path(), &later).await;
+        let second = match_registry(registry, &spec, false, HouseholdOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(second.mode, "incremental", "{}", test.label);
+        assert!(
+            second.mentions > 0 && second.compared_existing < before.len(),
+            "{}: {second:?}",
+            test.label
+        );
+        let after = links(registry).await;
+        let merged: HashMap<String, String> =
+            sqlx::query("SELECT other_id, subject_id FROM identity_changes WHERE kind = 'merge'")
+                .fetch_all(registry.pool())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect();
+        let now: HashMap<i64, &String> = after.iter().map(|(id, _, p, _)| (*id, p)).collect();
+        for (id, _, person, _) in &before {
+            let expected = merged.get(person).unwrap_or(person);
+            assert_eq!(
+                now[id], expected,
+                "{}: mention {id} changed person without a recorded merge",
+                test.label
+            );
+        }
+        assert_eq!(
+            after.len(),
+            before.len() + second.mentions,
+            "{}",
+            test.label
+        );
+        let (p, r, _) = scores(&after, &truth);
+        assert!(
+            p > 0.95 && r > 0.95,
+            "{}: after the increment precision {p:.4} recall {r:.4}",
+            test.label
+        );
+
+        // A full re-run with the same data keeps every person ID.
+        let third = match_registry(registry, &spec, true, HouseholdOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(third.new_persons, 0, "{}: {third:?}", test.label);
+        let rerun = links(registry).await;
+        let again: HashMap<i64, &String> = rerun.iter().map(|(id, _, p, _)| (*id, p)).collect();
+        let changed = after.iter().filter(|(id, _, p, _)| again[id] != p).count();
+        assert_eq!(
+            changed, 0,
+            "{}: {changed} mentions changed person on a full re-run",
+            test.label
+        );
+        test.cleanup().await;
+    }
+}
+
+/// A person who is not in the data twice stays whole; a rejected pair is split apart on the next
+/// run and an accepted one joined; accepting two different valid ID numbers is refused.
+#[tokio::test]
+async fn review_decisions_are_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = common::write_text(
+        dir.path(),
+        "受灾户明细.csv",
+        "姓名,身份证号,性别,出生日期,联系电话,家庭住址,房屋受损情况,受灾日期\n\
+         张伟,,男,1980-03-04,13900001111,安徽省滁州市定远县炉桥镇金岗村,倒塌,2026-07-01\n\
+         章伟,,男,1980-03-04,13900001111,安徽省滁州市定远县炉桥镇金岗村,严重损坏,2026-07-02\n\
+         李娜,340104199001011239,女,1990-01-01,13700002222,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-01\n\
+         李娜,34112519900101124X,女,1990-01-01,13700002222,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-01\n",
+        encoding_rs::UTF_8,
+    );
+    let mut spec = spec();
+    for test in common::registries(dir.path()).await {
+        let registry = &test.registry;
+        ingest(registry, dir.path(), std::slice::from_ref(&csv)).await;
+        match_registry(registry, &spec, false, HouseholdOptions::default())
+            .await
+            .unwrap();
+        let person_of = |links: &[(i64, Key, String, String)], row: i64| {
+            links
+                .iter()
+                .find(|l| l.1.2 == row)
+                .map(|l| l.2.clone())
+                .unwrap()
+        };
+        let first = links(registry).await;
+        assert_eq!(
+            person_of(&first, 2),
+            person_of(&first, 3),
+            "{}: 张伟/章伟 with the same birth date and phone",
+            test.label
+        );
+        assert_ne!(
+            person_of(&first, 4),
+            person_of(&first, 5),
+            "{}: two valid IDs never join",
+            test.label
+        );
+        let explanation = explain_pair(registry, &spec, first[0].0, first[1].0)
+            .await
+            .unwrap();
+        let name = &explanation.explanation.rows[0];
+        assert_eq!(
+            (name.field.as_str(), name.level.as_str()),
+            ("name", "same pinyin (weighted by how common the value is)")
+        );
+        // The 李娜 pair scores as a match but was refused by the ID guard; a reviewer who tries to
+        // join them is refused too.
+        let li_na = queue_pair(registry, first[2].0, first[3].0).await;
+        let refused = review_decide(registry, &spec, li_na, true, "test", None).await;
+        assert!(
+            refused
+                .unwrap_err()
+                .to_string()
+                .contains("two different valid ID numbers")
+        );
+        // Reject the 张伟/章伟 link: the next run splits them and records the split.
+        let id = queue_pair(registry, first[0].0, first[1].0).await;
+        review_decide(registry, &spec, id, false, "test", Some("different men"))
+            .await
+            .unwrap();
+        let rerun = match_registry(registry, &spec, false, HouseholdOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(rerun.splits, 1, "{}: {rerun:?}", test.label);
+        let second = links(registry).await;
+        assert_ne!(
+            person_of(&second, 2),
+            person_of(&second, 3),
+            "{}",
+            test.label
+        );
+        assert_eq!(
+            person_of(&second, 2),
+            person_of(&first, 2),
+            "{}: the first mention keeps the ID",
+            test.label
+        );
+        // And again: decisions stay honoured by later runs.
+        match_registry(registry, &spec, true, HouseholdOptions::default())
+            .await
+            .unwrap();
+        let third = links(registry).await;
+        assert_ne!(person_of(&third, 2), person_of(&third, 3), "{}", test.label);
+        test.cleanup().await;
+    }
+}
+
+/// Puts a pair in the review queue (as a caseworker's question would) and returns its id.
+async fn queue_pair(registry: &Registry, a: i64, b: i64) -> i64 {
+    sqlx::query(
+        "INSERT INTO link_reviews (mention_a, mention_b, score, status, created_at) VALUES ($1, $2, 0, 'pending', 'test') \
+         ON CONFLICT (mention_a, mention_b) DO UPDATE SET status = 'pending'",
+    )
+    .bind(a)
+    .bind(b)
+    .execute(registry.pool())
+    .await
+    .unwrap();
+    sqlx::query("SELECT id FROM link_reviews WHERE mention_a = $1 AND mention_b = $2")
+        .bind(a)
+        .bind(b)
+        .fetch_one(registry.pool())
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[test]
+fn link_scores_a_csv_against_its_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = "id,name,born,phone,truth\n\
+                1,张伟,1980-03-04,13900001111,a\n\
+                2,章伟,1980-03-04,,a\n\
+                3,張偉,1980-03-04,13900001111,a\n\
+                4,王小明,1975-06-07,13800002222,b\n\
+                5,王明小,1975-06-07,13800002222,b\n\
+                6,王明,1975-07-06,13800002222,b\n\
+                7,李娜,1990-01-01,13700003333,c\n\
+                8,刘洋,1990-01-01,13600004444,d\n";
+    let input = dir.path().join("people.csv");
+    std::fs::write(&input, data).unwrap();
+    let spec = LinkageSpec::parse(
+        r#"
+id_column = "id"
+[model]
+match_weight = 0.0
+u_sample_pairs = 1000
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "born"
+kind = "date"
+[[field]]
+name = "phone"
+kind = "phone"
+[[blocking]]
+keys = ["name.surname"]
+[[blocking]]
+keys = ["born"]
+[[comparison]]
+field = "name"
+levels = ["exact", "pinyin", "given_swapped", "char_dropped"]
+must_agree = true
+[[comparison]]
+field = "born"
+levels = ["exact", "day_month_swapped"]
+[[comparison]]
+field = "phone"
+levels = ["exact"]
+"#,
+        "test",
+    )
+    .unwrap();
+    let clusters = dir.path().join("clusters.csv");
+    let report = link(
+        &spec,
+        &LinkRequest {
+            inputs: vec![input],
+            pairs_out: None,
+            clusters_out: Some(clusters.clone()),
+            truth: Some("truth".into()),
+        },
+    )
+    .unwrap();
+    let scores = report.scores.unwrap();
+    assert_eq!(scores.actual, 6, "3 pairs of a, 3 of b");
+    assert_eq!(scores.blocking_recall, 1.0);
+    assert!(
+        scores.precision == 1.0,
+        "李娜 and 刘洋 share a birth date but not a name: {scores:?}"
+    );
+    let written = std::fs::read_to_string(clusters).unwrap();
+    assert_eq!(written.lines().count(), 9);
+}
