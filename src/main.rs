@@ -9,11 +9,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use lifeline::export::{Format, export_table, records_query, rejects_query};
+use lifeline::export::{
+    Format, export_table, flags_query, households_query, persons_query, records_query,
+    rejects_query,
+};
 use lifeline::ingest::{FileStatus, IngestOptions, Ingestor, Receipt};
 use lifeline::mapping::MappingSet;
 use lifeline::registry::{Registry, Table};
+use lifeline::risk::RuleSet;
+use lifeline::risk::cases::{self, CaseFilter, Status};
+use lifeline::risk::report::{Week, write_weekly_report};
 
 /// lifeline: find households in sudden hardship from the records departments already hold.
 #[derive(Parser)]
@@ -25,6 +32,9 @@ struct Cli {
     /// Folder of mapping files (default: ./mappings if present, else the built-in mappings).
     #[arg(long, global = true, env = "LIFELINE_MAPPINGS")]
     mappings: Option<PathBuf>,
+    /// Risk rules file (default: ./rules/risk.toml if present, else the built-in rules).
+    #[arg(long, global = true, env = "LIFELINE_RULES")]
+    rules: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,8 +85,118 @@ enum Command {
         #[arg(long)]
         samples: Option<PathBuf>,
     },
+    /// Evaluate every household against the risk rules and record the flags.
+    Flag {
+        /// Evaluation date (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work the cases flags open: list, show, assign, refer, transition.
+    Cases {
+        #[command(subcommand)]
+        action: CasesAction,
+    },
+    /// Reports for officers.
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
     /// Validate the mapping files and print what they contain.
     Check,
+}
+
+#[derive(Subcommand)]
+enum CasesAction {
+    /// List cases: households no programme covers first, then by level and score.
+    List {
+        /// Only this status (new, verifying, assisting, closed, dismissed).
+        #[arg(long)]
+        status: Option<Status>,
+        /// Only units whose name starts with this (定远县 lists all its townships).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Only open cases past their due date.
+        #[arg(long)]
+        overdue: bool,
+        /// Only households no programme covers.
+        #[arg(long)]
+        uncovered: bool,
+        /// Only open cases.
+        #[arg(long)]
+        open: bool,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a case: reasons, evidence (file, sheet, row) and history.
+    Show {
+        /// Flag id.
+        flag_id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign a case to an officer.
+    Assign {
+        /// Flag id.
+        flag_id: i64,
+        /// Officer.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Refer a case to another unit (转介); the history keeps where it came from.
+    Refer {
+        /// Flag id.
+        flag_id: i64,
+        /// Unit that takes the case over.
+        #[arg(long)]
+        to: String,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Move a case to another status (dismissed needs --note with the reason).
+    Transition {
+        /// Flag id.
+        flag_id: i64,
+        /// verifying, assisting, closed or dismissed.
+        status: Status,
+        /// What was done, or why the case is dismissed.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct ActionArgs {
+    /// Who acts (recorded in the history).
+    #[arg(long, env = "LIFELINE_OFFICER", default_value = "lifeline")]
+    by: String,
+    /// Date of the action (default: today).
+    #[arg(long)]
+    on: Option<NaiveDate>,
+}
+
+#[derive(Subcommand)]
+enum ReportKind {
+    /// The weekly statistics (周报): Excel workbook and HTML page with charts.
+    Weekly {
+        /// ISO week such as 2026-W45 (default: the current week).
+        #[arg(long)]
+        week: Option<String>,
+        /// Folder for the workbook and the page.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -85,6 +205,237 @@ enum ExportWhat {
     Records,
     /// One line per rejected row or dropped value.
     Rejects,
+    /// One line per flag: level, score, reasons, coverage, responsible unit, status, due date.
+    Flags,
+    /// One line per household, with its coverage and flag.
+    Households,
+    /// One line per person.
+    Persons,
+}
+
+fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
+    match path {
+        Some(path) => RuleSet::load(path).context("invalid risk rules"),
+        None if Path::new("rules/risk.toml").is_file() => {
+            RuleSet::load(Path::new("rules/risk.toml")).context("invalid risk rules")
+        }
+        None => RuleSet::built_in().context("invalid built-in risk rules"),
+    }
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+async fn flag(db: String, rules: &RuleSet, as_of: Option<NaiveDate>, json: bool) -> Result<bool> {
+    let registry = Registry::open(&db).await?;
+    let as_of = as_of.unwrap_or_else(today);
+    let summary = lifeline::risk::flag_households(&registry, as_of, rules).await?;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "evaluated {} households ({} persons, {} events) on {} with rules {} ({})",
+            summary.households,
+            summary.persons,
+            summary.events,
+            summary.as_of,
+            rules.version,
+            rules.source
+        );
+        println!(
+            "at risk: {} households ({} high, {} medium, {} low); {} covered by no programme",
+            summary.at_risk,
+            summary.by_level[0],
+            summary.by_level[1],
+            summary.by_level[2],
+            summary.uncovered
+        );
+        println!(
+            "flags: {} opened, {} updated ({} changed level), {} reopened; {} evidence rows added",
+            summary.opened,
+            summary.updated,
+            summary.level_changed,
+            summary.reopened,
+            summary.evidence_added
+        );
+        println!(
+            "time: load {:.1}s, evaluate {:.1}s, write {:.1}s",
+            summary.load_seconds, summary.evaluate_seconds, summary.write_seconds
+        );
+    }
+    registry.close().await;
+    Ok(true)
+}
+
+async fn cases_command(db: String, action: CasesAction) -> Result<bool> {
+    let registry = Registry::open(&db).await?;
+    let today = today();
+    match action {
+        CasesAction::List {
+            status,
+            unit,
+            overdue,
+            uncovered,
+            open,
+            json,
+        } => {
+            let filter = CaseFilter {
+                status,
+                unit,
+                overdue_on: overdue.then_some(today),
+                uncovered,
+                open,
+            };
+            let list = cases::list_cases(&registry, &filter, today).await?;
+            for case in &list {
+                if json {
+                    println!("{}", serde_json::to_string(case)?);
+                } else {
+                    println!(
+                        "#{:<6} {:<6} {:>3}  {}  {:<10} due {}{}  {}  {}  {}",
+                        case.flag_id,
+                        case.level,
+                        case.score,
+                        if case.covered {
+                            "covered  "
+                        } else {
+                            "UNCOVERED"
+                        },
+                        case.status,
+                        case.due_date,
+                        if case.overdue { " OVERDUE" } else { "" },
+                        case.responsible_unit,
+                        case.household_id,
+                        case.reasons
+                    );
+                }
+            }
+            if !json {
+                eprintln!("{} cases", list.len());
+            }
+        }
+        CasesAction::Show { flag_id, json } => {
+            let case = cases::show_case(&registry, flag_id, today).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&case)?);
+            } else {
+                print_case(&case);
+            }
+        }
+        CasesAction::Assign {
+            flag_id,
+            to,
+            action,
+        } => {
+            let on = action.on.unwrap_or(today);
+            cases::assign_case(&registry, flag_id, &to, &action.by, on).await?;
+            println!("flag {flag_id} assigned to {to}");
+        }
+        CasesAction::Refer {
+            flag_id,
+            to,
+            note,
+            action,
+        } => {
+            let on = action.on.unwrap_or(today);
+            cases::refer_case(&registry, flag_id, &to, note.as_deref(), &action.by, on).await?;
+            println!("flag {flag_id} referred to {to}");
+        }
+        CasesAction::Transition {
+            flag_id,
+            status,
+            note,
+            action,
+        } => {
+            let on = action.on.unwrap_or(today);
+            cases::transition_case(&registry, flag_id, status, note.as_deref(), &action.by, on)
+                .await?;
+            println!("flag {flag_id} is now {}", status.as_str());
+        }
+    }
+    registry.close().await;
+    Ok(true)
+}
+
+fn print_case(case: &cases::CaseDetail) {
+    let s = &case.summary;
+    println!(
+        "flag #{} household {}: {} (score {}), {}",
+        s.flag_id,
+        s.household_id,
+        s.level,
+        s.score,
+        if s.covered {
+            "on the 低保/特困 roster"
+        } else {
+            "covered by no programme"
+        }
+    );
+    println!(
+        "unit: {}{}; status: {}; opened {}; due {}{}",
+        s.responsible_unit,
+        s.assignee
+            .as_deref()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default(),
+        s.status,
+        s.opened_on,
+        s.due_date,
+        if s.overdue { " — OVERDUE" } else { "" }
+    );
+    if let Some(reason) = &case.dismiss_reason {
+        println!("dismissed: {reason}");
+    }
+    println!(
+        "persons: {}; rules {}",
+        case.person_ids, case.rule_set_version
+    );
+    println!("reasons:");
+    for reason in s.reasons.split('；') {
+        println!("  - {reason}");
+    }
+    println!("evidence:");
+    for e in &case.evidence {
+        println!(
+            "  [{}] {} {} — {}{} row {} ({}) {}",
+            e.rule,
+            e.event_kind,
+            e.event_date.as_deref().unwrap_or("undated"),
+            e.file,
+            if e.sheet.is_empty() {
+                String::new()
+            } else {
+                format!(" sheet {}", e.sheet)
+            },
+            e.row,
+            e.department,
+            e.attributes
+        );
+    }
+    println!("history:");
+    for h in &case.history {
+        println!(
+            "  {} {} {}{}{} {}",
+            h.on_date,
+            h.action,
+            match (&h.from_status, &h.to_status) {
+                (Some(a), Some(b)) => format!("{a} → {b} "),
+                (None, Some(b)) => format!("→ {b} "),
+                _ => String::new(),
+            },
+            match (&h.from_unit, &h.to_unit) {
+                (Some(a), Some(b)) if a != b => format!("{a} → {b} "),
+                (None, Some(b)) => format!("unit {b} "),
+                _ => String::new(),
+            },
+            h.note.as_deref().unwrap_or(""),
+            h.actor
+                .as_deref()
+                .map(|a| format!("({a})"))
+                .unwrap_or_default()
+        );
+    }
 }
 
 fn load_mappings(dir: Option<&Path>) -> Result<MappingSet> {
@@ -188,8 +539,48 @@ async fn demo(
 }
 
 async fn run(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Flag { as_of, json } => {
+            let rules = load_rules(cli.rules.as_deref())?;
+            return flag(cli.db.unwrap_or_else(default_db), &rules, as_of, json).await;
+        }
+        Command::Cases { action } => {
+            return cases_command(cli.db.unwrap_or_else(default_db), action).await;
+        }
+        Command::Report {
+            report: ReportKind::Weekly { week, out },
+        } => {
+            let rules = load_rules(cli.rules.as_deref())?;
+            let week = match week {
+                Some(text) => Week::parse(&text).map_err(anyhow::Error::msg)?,
+                None => Week::containing(today()),
+            };
+            let registry = Registry::open(&cli.db.unwrap_or_else(default_db)).await?;
+            let (report, paths) = write_weekly_report(&registry, week, &rules, &out).await?;
+            let total = report.places.first().map(|p| p.counts).unwrap_or_default();
+            println!(
+                "week {} ({} to {}): {} new flags ({} covered by no programme), {} handled in \
+                 time, {} late, {} overdue and open",
+                report.week,
+                report.start,
+                report.end,
+                total.new,
+                total.new_uncovered,
+                total.handled_in_time,
+                total.handled_late,
+                total.overdue_open
+            );
+            for path in paths {
+                println!("{}", path.display());
+            }
+            registry.close().await;
+            return Ok(true);
+        }
+        _ => {}
+    }
     let mappings = load_mappings(cli.mappings.as_deref())?;
     match cli.command {
+        Command::Flag { .. } | Command::Cases { .. } | Command::Report { .. } => Ok(true),
         Command::Check => {
             for mapping in &mappings.mappings {
                 println!(
@@ -246,6 +637,16 @@ async fn run(cli: Cli) -> Result<bool> {
             let query = match what {
                 ExportWhat::Records => records_query(),
                 ExportWhat::Rejects => rejects_query(None),
+                ExportWhat::Flags => flags_query(registry.backend(), today()),
+                ExportWhat::Households => {
+                    let rules = load_rules(cli.rules.as_deref())?;
+                    households_query(
+                        &rules.coverage.event_kind,
+                        &rules.coverage.field,
+                        &rules.coverage.values,
+                    )
+                }
+                ExportWhat::Persons => persons_query(),
             };
             let count = export_table(&registry, &query, format, out.as_deref()).await?;
             if let Some(out) = &out {
