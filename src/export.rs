@@ -8,7 +8,9 @@ use std::path::Path;
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use crate::registry::Registry;
+use chrono::NaiveDate;
+
+use crate::registry::{Backend, Registry};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -60,6 +62,8 @@ pub struct TableQuery {
     pub sql: String,
     /// The file id bound to `$1`, if the SQL has a parameter.
     pub parameter: Option<i64>,
+    /// Text values bound after it (or from `$1` without it), in order.
+    pub text_parameters: Vec<String>,
 }
 
 /// Accepted records with their subject person.
@@ -78,6 +82,7 @@ pub fn records_query() -> TableQuery {
               AND m.row_number = r.row_number AND m.role = 'subject' ORDER BY r.id"
             .into(),
         parameter: None,
+        text_parameters: Vec::new(),
     }
 }
 
@@ -104,6 +109,7 @@ pub fn links_query() -> TableQuery {
               LEFT JOIN persons p ON p.person_id = l.person_id ORDER BY m.id"
                 .into(),
         parameter: None,
+        text_parameters: Vec::new(),
     }
 }
 
@@ -123,6 +129,146 @@ pub fn rejects_query(file_id: Option<i64>) -> TableQuery {
              FROM rejects j JOIN files f ON f.id = j.file_id {filter}ORDER BY j.id"
         ),
         parameter: file_id,
+        text_parameters: Vec::new(),
+    }
+}
+
+/// `group_concat` / `string_agg` of `expression` separated by `separator` (a constant).
+fn aggregate_text(backend: Backend, expression: &str, separator: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("group_concat({expression}, '{separator}')"),
+        Backend::Postgres => format!("string_agg({expression}, '{separator}')"),
+    }
+}
+
+/// Flags, households no programme covers first, then by level and score: what each flag says,
+/// who answers for it by when, and its evidence as `file:sheet:row` (`;`-separated).
+pub fn flags_query(backend: Backend, today: NaiveDate) -> TableQuery {
+    let evidence = aggregate_text(
+        backend,
+        "f.file_name || ':' || r.sheet || ':' || r.row_number",
+        "; ",
+    );
+    TableQuery {
+        columns: vec![
+            "flag_id",
+            "household_id",
+            "level",
+            "score",
+            "reasons",
+            "covered",
+            "region_code",
+            "county",
+            "township",
+            "village",
+            "responsible_unit",
+            "assignee",
+            "status",
+            "opened_on",
+            "due_date",
+            "overdue",
+            "closed_on",
+            "dismiss_reason",
+            "person_ids",
+            "rules",
+            "rule_set_version",
+            "evidence",
+        ],
+        sql: format!(
+            "SELECT fl.flag_id, fl.household_id, fl.level, fl.score, fl.reasons, \
+             CASE WHEN fl.covered <> 0 THEN 'true' ELSE 'false' END, fl.region_code, fl.county, \
+             fl.township, fl.village, fl.responsible_unit, fl.assignee, fl.status, fl.opened_on, \
+             fl.due_date, CASE WHEN fl.status NOT IN ('closed', 'dismissed') AND fl.due_date < $1 \
+             THEN 'true' ELSE 'false' END, fl.closed_on, fl.dismiss_reason, fl.person_ids, \
+             fl.rules, fl.rule_set_version, \
+             (SELECT {evidence} FROM risk_evidence e JOIN records r ON r.id = e.record_id \
+              JOIN files f ON f.id = r.file_id WHERE e.flag_id = fl.flag_id) \
+             FROM risk_flags fl ORDER BY fl.covered, fl.level_rank, fl.score DESC, fl.flag_id"
+        ),
+        parameter: None,
+        text_parameters: vec![today.to_string()],
+    }
+}
+
+/// Households with their head, address, members, whether a member is on the roster of a
+/// programme in `covered_values` (events of `covered_kind`) and their flag, if any.
+pub fn households_query(
+    covered_kind: &str,
+    covered_field: &str,
+    covered_values: &[String],
+) -> TableQuery {
+    let mut text_parameters = vec![covered_kind.to_string()];
+    let mut patterns = Vec::new();
+    for value in covered_values {
+        // attributes are stored as compact JSON by serde_json
+        text_parameters.push(format!(
+            "%{}:{}%",
+            serde_json::Value::from(covered_field),
+            serde_json::Value::from(value.as_str())
+        ));
+        patterns.push(format!("r.attributes LIKE ${}", text_parameters.len()));
+    }
+    if patterns.is_empty() {
+        patterns.push("1 = 0".into());
+    }
+    TableQuery {
+        columns: vec![
+            "household_id",
+            "head_person_id",
+            "head_name",
+            "address",
+            "region_code",
+            "township",
+            "village",
+            "members",
+            "covered",
+            "flag_id",
+            "level",
+            "score",
+            "status",
+            "due_date",
+            "responsible_unit",
+        ],
+        sql: format!(
+            "SELECT h.household_id, h.head_person_id, hp.name, h.address, h.region_code, \
+             h.township, h.village, h.members, \
+             CASE WHEN EXISTS (SELECT 1 FROM persons p JOIN mention_links l ON l.person_id = p.person_id \
+              JOIN mentions m ON m.id = l.mention_id JOIN records r ON r.file_id = m.file_id \
+              AND r.sheet = m.sheet AND r.row_number = m.row_number \
+              WHERE p.household_id = h.household_id AND r.event_kind = $1 AND ({})) \
+             THEN 'true' ELSE 'false' END, \
+             fl.flag_id, fl.level, fl.score, fl.status, fl.due_date, fl.responsible_unit \
+             FROM households h LEFT JOIN persons hp ON hp.person_id = h.head_person_id \
+             LEFT JOIN risk_flags fl ON fl.household_id = h.household_id ORDER BY h.household_id",
+            patterns.join(" OR ")
+        ),
+        parameter: None,
+        text_parameters,
+    }
+}
+
+/// Persons as linkage formed them, with their household.
+pub fn persons_query() -> TableQuery {
+    TableQuery {
+        columns: vec![
+            "person_id",
+            "household_id",
+            "household_role",
+            "name",
+            "id_number",
+            "gender",
+            "birth_date",
+            "phone",
+            "address",
+            "region_code",
+            "mentions",
+        ],
+        sql:
+            "SELECT person_id, household_id, household_role, name, id_number, gender, birth_date, \
+              phone, address, region_code, mentions FROM persons ORDER BY household_id, person_id"
+                .into(),
+        parameter: None,
+        text_parameters: Vec::new(),
     }
 }
 
@@ -317,6 +463,9 @@ pub async fn export_table(
     let mut sql = sqlx::query(sqlx::AssertSqlSafe(query.sql.as_str()));
     if let Some(parameter) = query.parameter {
         sql = sql.bind(parameter);
+    }
+    for text in &query.text_parameters {
+        sql = sql.bind(text.as_str());
     }
     let mut rows = sql.fetch(registry.pool());
     let mut count = 0u64;

@@ -6,7 +6,9 @@
 //! `mappings/*.toml`) → **normalize** every value ([`normalize`]: ID numbers, names, dates,
 //! phones, money, addresses) → **store** records, the persons they name and every rejected value
 //! with its lineage ([`registry`], SQLite or PostgreSQL) — see [`ingest`] for the per-file flow
-//! and its receipts — then match people, flag households and serve the registry (later stages).
+//! and its receipts — then match people into persons and households, **flag** households at
+//! risk with evidence, a responsible unit and a due date ([`risk`], rules in `rules/risk.toml`)
+//! and serve the registry (later stages).
 //!
 //! In production the pull is done by the service ([`service`]): [`connectors`] (a watched
 //! inbox folder, department APIs, department databases, configured in `connectors/*.toml`)
@@ -25,6 +27,7 @@ pub mod pipeline;
 pub mod read;
 pub mod record;
 pub mod registry;
+pub mod risk;
 pub mod samples;
 pub mod schedule;
 pub mod service;

@@ -9,8 +9,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use lifeline::export::{Format, export_table, links_query, records_query, rejects_query};
+use lifeline::export::{
+    Format, export_table, flags_query, households_query, links_query, persons_query, records_query,
+    rejects_query,
+};
 use lifeline::ingest::{FileStatus, IngestOptions, Ingestor, Receipt};
 use lifeline::linkage::csv_link::LinkRequest;
 use lifeline::linkage::households::HouseholdOptions;
@@ -19,6 +23,9 @@ use lifeline::linkage::spec::LinkageSpec;
 use lifeline::mapping::MappingSet;
 use lifeline::pipeline::LifelineSteps;
 use lifeline::registry::{Registry, Table};
+use lifeline::risk::RuleSet;
+use lifeline::risk::cases::{self, CaseFilter, Status};
+use lifeline::risk::report::{Week, write_weekly_report};
 use std::sync::Arc;
 
 mod serve;
@@ -40,6 +47,9 @@ struct Cli {
     /// schedules and receipts are. Without it: ./connectors, ./schedules, ./receipts.
     #[arg(long, global = true, env = "LIFELINE_CONFIG")]
     config: Option<PathBuf>,
+    /// Risk rules file (default: ./rules/risk.toml if present, else the built-in rules).
+    #[arg(long, global = true, env = "LIFELINE_RULES")]
+    rules: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -90,6 +100,25 @@ enum Command {
         #[arg(long)]
         samples: Option<PathBuf>,
     },
+    /// Evaluate every household against the risk rules and record the flags.
+    Flag {
+        /// Evaluation date (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work the cases flags open: list, show, assign, refer, transition.
+    Cases {
+        #[command(subcommand)]
+        action: CasesAction,
+    },
+    /// Reports for officers.
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
     /// Validate the mappings, connectors and schedules; exit non-zero on any problem.
     Check,
     /// Run the service: the scheduled jobs and the inbox watchers, until SIGTERM or Ctrl-C.
@@ -108,6 +137,18 @@ enum Command {
         /// How many runs.
         #[arg(long, default_value_t = 20)]
         limit: i64,
+    },
+    /// The whole pipeline once: ingest the inbox (if given), match, flag.
+    Run {
+        /// Evaluation date for the flags (default: today).
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// Files or folders to ingest first.
+        #[arg(long)]
+        inbox: Vec<PathBuf>,
+        /// Folder for receipts (JSON) and rejects workbooks.
+        #[arg(long, default_value = "receipts")]
+        receipts: PathBuf,
     },
     /// Resolve every ingested mention not yet resolved into persons and households.
     Match {
@@ -193,6 +234,97 @@ enum ReviewAction {
     },
 }
 
+#[derive(Subcommand)]
+enum CasesAction {
+    /// List cases: households no programme covers first, then by level and score.
+    List {
+        /// Only this status (new, verifying, assisting, closed, dismissed).
+        #[arg(long)]
+        status: Option<Status>,
+        /// Only units whose name starts with this (定远县 lists all its townships).
+        #[arg(long)]
+        unit: Option<String>,
+        /// Only open cases past their due date.
+        #[arg(long)]
+        overdue: bool,
+        /// Only households no programme covers.
+        #[arg(long)]
+        uncovered: bool,
+        /// Only open cases.
+        #[arg(long)]
+        open: bool,
+        /// Print JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a case: reasons, evidence (file, sheet, row) and history.
+    Show {
+        /// Flag id.
+        flag_id: i64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Assign a case to an officer.
+    Assign {
+        /// Flag id.
+        flag_id: i64,
+        /// Officer.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Refer a case to another unit (转介); the history keeps where it came from.
+    Refer {
+        /// Flag id.
+        flag_id: i64,
+        /// Unit that takes the case over.
+        #[arg(long)]
+        to: String,
+        /// Why.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+    /// Move a case to another status (dismissed needs --note with the reason).
+    Transition {
+        /// Flag id.
+        flag_id: i64,
+        /// verifying, assisting, closed or dismissed.
+        status: Status,
+        /// What was done, or why the case is dismissed.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        action: ActionArgs,
+    },
+}
+
+#[derive(clap::Args)]
+struct ActionArgs {
+    /// Who acts (recorded in the history).
+    #[arg(long, env = "LIFELINE_OFFICER", default_value = "lifeline")]
+    by: String,
+    /// Date of the action (default: today).
+    #[arg(long)]
+    on: Option<NaiveDate>,
+}
+
+#[derive(Subcommand)]
+enum ReportKind {
+    /// The weekly statistics (周报): Excel workbook and HTML page with charts.
+    Weekly {
+        /// ISO week such as 2026-W45 (default: the current week).
+        #[arg(long)]
+        week: Option<String>,
+        /// Folder for the workbook and the page.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ExportWhat {
     /// One line per person mention with its person and household.
@@ -201,6 +333,237 @@ enum ExportWhat {
     Records,
     /// One line per rejected row or dropped value.
     Rejects,
+    /// One line per flag: level, score, reasons, coverage, responsible unit, status, due date.
+    Flags,
+    /// One line per household, with its coverage and flag.
+    Households,
+    /// One line per person.
+    Persons,
+}
+
+fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
+    match path {
+        Some(path) => RuleSet::load(path).context("invalid risk rules"),
+        None if Path::new("rules/risk.toml").is_file() => {
+            RuleSet::load(Path::new("rules/risk.toml")).context("invalid risk rules")
+        }
+        None => RuleSet::built_in().context("invalid built-in risk rules"),
+    }
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+async fn flag(db: String, rules: &RuleSet, as_of: Option<NaiveDate>, json: bool) -> Result<bool> {
+    let registry = Registry::open(&db).await?;
+    let as_of = as_of.unwrap_or_else(today);
+    let summary = lifeline::risk::flag_households(&registry, as_of, rules).await?;
+    if json {
+        println!("{}", serde_json::to_string(&summary)?);
+    } else {
+        println!(
+            "evaluated {} households ({} persons, {} events) on {} with rules {} ({})",
+            summary.households,
+            summary.persons,
+            summary.events,
+            summary.as_of,
+            rules.version,
+            rules.source
+        );
+        println!(
+            "at risk: {} households ({} high, {} medium, {} low); {} covered by no programme",
+            summary.at_risk,
+            summary.by_level[0],
+            summary.by_level[1],
+            summary.by_level[2],
+            summary.uncovered
+        );
+        println!(
+            "flags: {} opened, {} updated ({} changed level), {} reopened; {} evidence rows added",
+            summary.opened,
+            summary.updated,
+            summary.level_changed,
+            summary.reopened,
+            summary.evidence_added
+        );
+        println!(
+            "time: load {:.1}s, evaluate {:.1}s, write {:.1}s",
+            summary.load_seconds, summary.evaluate_seconds, summary.write_seconds
+        );
+    }
+    registry.close().await;
+    Ok(true)
+}
+
+async fn cases_command(db: String, action: CasesAction) -> Result<bool> {
+    let registry = Registry::open(&db).await?;
+    let today = today();
+    match action {
+        CasesAction::List {
+            status,
+            unit,
+            overdue,
+            uncovered,
+            open,
+            json,
+        } => {
+            let filter = CaseFilter {
+                status,
+                unit,
+                overdue_on: overdue.then_some(today),
+                uncovered,
+                open,
+            };
+            let list = cases::list_cases(&registry, &filter, today).await?;
+            for case in &list {
+                if json {
+                    println!("{}", serde_json::to_string(case)?);
+                } else {
+                    println!(
+                        "#{:<6} {:<6} {:>3}  {}  {:<10} due {}{}  {}  {}  {}",
+                        case.flag_id,
+                        case.level,
+                        case.score,
+                        if case.covered {
+                            "covered  "
+                        } else {
+                            "UNCOVERED"
+                        },
+                        case.status,
+                        case.due_date,
+                        if case.overdue { " OVERDUE" } else { "" },
+                        case.responsible_unit,
+                        case.household_id,
+                        case.reasons
+                    );
+                }
+            }
+            if !json {
+                eprintln!("{} cases", list.len());
+            }
+        }
+        CasesAction::Show { flag_id, json } => {
+            let case = cases::show_case(&registry, flag_id, today).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&case)?);
+            } else {
+                print_case(&case);
+            }
+        }
+        CasesAction::Assign {
+            flag_id,
+            to,
+            action,
+        } => {
+            let on = action.on.unwrap_or(today);
+            cases::assign_case(&registry, flag_id, &to, &action.by, on).await?;
+            println!("flag {flag_id} assigned to {to}");
+        }
+        CasesAction::Refer {
+            flag_id,
+            to,
+            note,
+            action,
+        } => {
+            let on = action.on.unwrap_or(today);
+            cases::refer_case(&registry, flag_id, &to, note.as_deref(), &action.by, on).await?;
+            println!("flag {flag_id} referred to {to}");
+        }
+        CasesAction::Transition {
+            flag_id,
+            status,
+            note,
+            action,
+        } => {
+            let on = action.on.unwrap_or(today);
+            cases::transition_case(&registry, flag_id, status, note.as_deref(), &action.by, on)
+                .await?;
+            println!("flag {flag_id} is now {}", status.as_str());
+        }
+    }
+    registry.close().await;
+    Ok(true)
+}
+
+fn print_case(case: &cases::CaseDetail) {
+    let s = &case.summary;
+    println!(
+        "flag #{} household {}: {} (score {}), {}",
+        s.flag_id,
+        s.household_id,
+        s.level,
+        s.score,
+        if s.covered {
+            "on the 低保/特困 roster"
+        } else {
+            "covered by no programme"
+        }
+    );
+    println!(
+        "unit: {}{}; status: {}; opened {}; due {}{}",
+        s.responsible_unit,
+        s.assignee
+            .as_deref()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default(),
+        s.status,
+        s.opened_on,
+        s.due_date,
+        if s.overdue { " — OVERDUE" } else { "" }
+    );
+    if let Some(reason) = &case.dismiss_reason {
+        println!("dismissed: {reason}");
+    }
+    println!(
+        "persons: {}; rules {}",
+        case.person_ids, case.rule_set_version
+    );
+    println!("reasons:");
+    for reason in s.reasons.split('；') {
+        println!("  - {reason}");
+    }
+    println!("evidence:");
+    for e in &case.evidence {
+        println!(
+            "  [{}] {} {} — {}{} row {} ({}) {}",
+            e.rule,
+            e.event_kind,
+            e.event_date.as_deref().unwrap_or("undated"),
+            e.file,
+            if e.sheet.is_empty() {
+                String::new()
+            } else {
+                format!(" sheet {}", e.sheet)
+            },
+            e.row,
+            e.department,
+            e.attributes
+        );
+    }
+    println!("history:");
+    for h in &case.history {
+        println!(
+            "  {} {} {}{}{} {}",
+            h.on_date,
+            h.action,
+            match (&h.from_status, &h.to_status) {
+                (Some(a), Some(b)) => format!("{a} → {b} "),
+                (None, Some(b)) => format!("→ {b} "),
+                _ => String::new(),
+            },
+            match (&h.from_unit, &h.to_unit) {
+                (Some(a), Some(b)) if a != b => format!("{a} → {b} "),
+                (None, Some(b)) => format!("unit {b} "),
+                _ => String::new(),
+            },
+            h.note.as_deref().unwrap_or(""),
+            h.actor
+                .as_deref()
+                .map(|a| format!("({a})"))
+                .unwrap_or_default()
+        );
+    }
 }
 
 fn load_mappings(dir: Option<&Path>) -> Result<MappingSet> {
@@ -302,30 +665,89 @@ fn samples_dir(explicit: Option<PathBuf>) -> PathBuf {
     })
 }
 
-async fn demo(
-    cli_db: Option<String>,
-    mappings: &MappingSet,
-    samples: Option<PathBuf>,
+/// A spinner on a terminal while a stage runs.
+fn stage(message: &str) -> indicatif::ProgressBar {
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_message(message.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// What the pipeline needs besides the registry.
+struct Pipeline<'a> {
+    mappings: &'a MappingSet,
+    linkage: LinkageSpec,
+    rules: RuleSet,
+    receipts: PathBuf,
+}
+
+/// Ingest (if there is anything to ingest), match, flag: `lifeline run` and `demo`.
+async fn pipeline(
+    registry: &Registry,
+    p: &Pipeline<'_>,
+    inbox: &[PathBuf],
+    as_of: NaiveDate,
 ) -> Result<bool> {
+    let mut ok = true;
+    if !inbox.is_empty() {
+        let receipts = ingest(registry, p.mappings, None, p.receipts.clone(), inbox).await?;
+        print_receipts(&receipts, false);
+        ok = receipts.iter().all(|r| r.status != FileStatus::Failed);
+        println!();
+    }
+    let bar = stage("matching persons and households");
+    let summary = match_registry(registry, &p.linkage, false, HouseholdOptions::default()).await;
+    bar.finish_and_clear();
+    print_match(&summary?);
+    let bar = stage("evaluating households against the risk rules");
+    let flags = lifeline::risk::flag_households(registry, as_of, &p.rules).await;
+    bar.finish_and_clear();
+    let flags = flags?;
+    println!(
+        "flag (rules {}, as of {}): {} households evaluated, {} at risk ({} high, {} medium, {} low), {} covered by no programme; {} flags opened, {} updated, {} reopened",
+        flags.rule_set_version,
+        flags.as_of,
+        flags.households,
+        flags.at_risk,
+        flags.by_level[0],
+        flags.by_level[1],
+        flags.by_level[2],
+        flags.uncovered,
+        flags.opened,
+        flags.updated,
+        flags.reopened
+    );
+    Ok(ok)
+}
+
+async fn demo(cli: &Cli, mappings: &MappingSet, samples: Option<PathBuf>) -> Result<bool> {
     let samples = samples_dir(samples);
-    let db = cli_db.unwrap_or_else(|| "sqlite:lifeline-demo.db".into());
+    let db = cli
+        .db
+        .clone()
+        .unwrap_or_else(|| "sqlite:lifeline-demo.db".into());
     if let Some(path) = db.strip_prefix("sqlite:") {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
         }
     }
-    println!("lifeline demo: ingesting {} into {db}\n", samples.display());
+    println!(
+        "lifeline demo: ingest {} into {db}, match, flag\n",
+        samples.display()
+    );
     let registry = Registry::open(&db).await?;
-    let receipts = ingest(
-        &registry,
+    let p = Pipeline {
         mappings,
-        None,
-        PathBuf::from("receipts"),
-        &[samples],
-    )
-    .await?;
-    print_receipts(&receipts, false);
-    let ok = receipts.iter().all(|r| r.status != FileStatus::Failed);
+        linkage: load_linkage(cli.linkage.as_deref())?,
+        rules: load_rules(cli.rules.as_deref())?,
+        receipts: PathBuf::from("receipts"),
+    };
+    // The shipped samples are the exports of October 2026; evaluate them as of the end of it.
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap_or_else(today);
+    let ok = pipeline(&registry, &p, &[samples], as_of).await?;
     println!();
     println!(
         "registry: {} files, {} records, {} person mentions, {} rejects/value issues",
@@ -335,14 +757,82 @@ async fn demo(
         registry.count(Table::Rejects).await?,
     );
     lifeline::ingest::report::print_overview(&registry).await?;
+    let open = lifeline::risk::cases::list_cases(
+        &registry,
+        &CaseFilter {
+            open: true,
+            ..CaseFilter::default()
+        },
+        as_of,
+    )
+    .await?;
+    println!("\nhouseholds flagged (uncovered first):");
+    for case in open.iter().take(12) {
+        println!(
+            "  #{} {} {} (score {}) {} {} due {}: {}",
+            case.flag_id,
+            case.household_id,
+            case.level,
+            case.score,
+            if case.covered { "covered" } else { "UNCOVERED" },
+            case.responsible_unit,
+            case.due_date,
+            case.reasons
+        );
+    }
+    if open.len() > 12 {
+        println!(
+            "  … {} more: `lifeline --db {db} cases list`",
+            open.len() - 12
+        );
+    }
     println!(
-        "\nnext: `lifeline --db {db} export records` lists every accepted row with its lineage"
+        "\nnext: `lifeline --db {db} cases show FLAG`, `lifeline --db {db} explain person P…`, `lifeline --db {db} export flags --format xlsx --out flags.xlsx`"
     );
     registry.close().await;
     Ok(ok)
 }
 
 async fn run(cli: Cli) -> Result<bool> {
+    match cli.command {
+        Command::Flag { as_of, json } => {
+            let rules = load_rules(cli.rules.as_deref())?;
+            return flag(cli.db.unwrap_or_else(default_db), &rules, as_of, json).await;
+        }
+        Command::Cases { action } => {
+            return cases_command(cli.db.unwrap_or_else(default_db), action).await;
+        }
+        Command::Report {
+            report: ReportKind::Weekly { week, out },
+        } => {
+            let rules = load_rules(cli.rules.as_deref())?;
+            let week = match week {
+                Some(text) => Week::parse(&text).map_err(anyhow::Error::msg)?,
+                None => Week::containing(today()),
+            };
+            let registry = Registry::open(&cli.db.unwrap_or_else(default_db)).await?;
+            let (report, paths) = write_weekly_report(&registry, week, &rules, &out).await?;
+            let total = report.places.first().map(|p| p.counts).unwrap_or_default();
+            println!(
+                "week {} ({} to {}): {} new flags ({} covered by no programme), {} handled in \
+                 time, {} late, {} overdue and open",
+                report.week,
+                report.start,
+                report.end,
+                total.new,
+                total.new_uncovered,
+                total.handled_in_time,
+                total.handled_late,
+                total.overdue_open
+            );
+            for path in paths {
+                println!("{}", path.display());
+            }
+            registry.close().await;
+            return Ok(true);
+        }
+        _ => {}
+    }
     let mappings_dir = match (&cli.mappings, &cli.config) {
         (Some(dir), _) => Some(dir.clone()),
         (None, Some(config)) => serve::paths(Some(config))?.mappings,
@@ -350,17 +840,26 @@ async fn run(cli: Cli) -> Result<bool> {
     };
     let mappings = load_mappings(mappings_dir.as_deref())?;
     match cli.command {
+        Command::Flag { .. } | Command::Cases { .. } | Command::Report { .. } => Ok(true),
         Command::Check => serve::check(cli.config.as_deref(), &mappings),
         Command::Serve => {
             let paths = serve::paths(cli.config.as_deref())?;
             let db = cli.db.or(paths.db.clone()).unwrap_or_else(default_db);
-            let steps = Arc::new(LifelineSteps::new(load_linkage(cli.linkage.as_deref())?));
+            let steps = Arc::new(LifelineSteps::new(
+                load_linkage(cli.linkage.as_deref())?,
+                load_rules(cli.rules.as_deref())?,
+                paths.receipts.join("reports"),
+            ));
             serve::serve(&db, mappings, &paths, steps).await
         }
         Command::Sync { connector } => {
             let paths = serve::paths(cli.config.as_deref())?;
             let db = cli.db.or(paths.db.clone()).unwrap_or_else(default_db);
-            let steps = Arc::new(LifelineSteps::new(load_linkage(cli.linkage.as_deref())?));
+            let steps = Arc::new(LifelineSteps::new(
+                load_linkage(cli.linkage.as_deref())?,
+                load_rules(cli.rules.as_deref())?,
+                paths.receipts.join("reports"),
+            ));
             serve::sync(&db, &mappings, &paths, &connector, steps).await
         }
         Command::Runs { job, limit } => {
@@ -466,7 +965,23 @@ async fn run(cli: Cli) -> Result<bool> {
             println!("{report}");
             Ok(true)
         }
-        Command::Demo { samples } => demo(cli.db, &mappings, samples).await,
+        Command::Demo { ref samples } => demo(&cli, &mappings, samples.clone()).await,
+        Command::Run {
+            as_of,
+            ref inbox,
+            ref receipts,
+        } => {
+            let registry = Registry::open(&cli.db.clone().unwrap_or_else(default_db)).await?;
+            let p = Pipeline {
+                mappings: &mappings,
+                linkage: load_linkage(cli.linkage.as_deref())?,
+                rules: load_rules(cli.rules.as_deref())?,
+                receipts: receipts.clone(),
+            };
+            let ok = pipeline(&registry, &p, inbox, as_of.unwrap_or_else(today)).await?;
+            registry.close().await;
+            Ok(ok)
+        }
         Command::Samples {
             households,
             seed,
@@ -509,6 +1024,16 @@ async fn run(cli: Cli) -> Result<bool> {
                 ExportWhat::Records => records_query(),
                 ExportWhat::Links => links_query(),
                 ExportWhat::Rejects => rejects_query(None),
+                ExportWhat::Flags => flags_query(registry.backend(), today()),
+                ExportWhat::Households => {
+                    let rules = load_rules(cli.rules.as_deref())?;
+                    households_query(
+                        &rules.coverage.event_kind,
+                        &rules.coverage.field,
+                        &rules.coverage.values,
+                    )
+                }
+                ExportWhat::Persons => persons_query(),
             };
             let count = export_table(&registry, &query, format, out.as_deref()).await?;
             if let Some(out) = &out {

@@ -44,7 +44,11 @@ fn text_hash(text: &str) -> u64 {
 }
 
 fn symbol_hash(col: &super::dataset::Column, sym: u32) -> u64 {
-    if sym == 0 { 0 } else { text_hash(col.text(sym)) }
+    if sym == 0 {
+        0
+    } else {
+        text_hash(col.text(sym))
+    }
 }
 
 fn part_value(data: &Dataset, key: &Key, i: usize) -> u64 {

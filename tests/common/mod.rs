@@ -152,3 +152,119 @@ pub fn raw_row(row: u32, cells: &[&str]) -> String {
     xml.push_str("</row>");
     xml
 }
+
+/// A person of a hand-made household, for tests that need linkage before `lifeline match`
+/// exists: mentions are linked to the person with the same ID number, else the same name.
+pub struct TestPerson {
+    pub person_id: &'static str,
+    pub household_id: &'static str,
+    pub role: &'static str,
+    pub name: &'static str,
+    pub id_number: String,
+    pub birth_date: &'static str,
+}
+
+/// A hand-made household's place.
+pub struct TestHousehold {
+    pub household_id: &'static str,
+    pub region_code: &'static str,
+    pub township: &'static str,
+    pub village: &'static str,
+}
+
+/// An 18-digit resident ID number with a valid check digit.
+pub fn id_number(region: &str, birth: &str, sequence: u32) -> String {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let first17 = format!("{region}{}{sequence:03}", birth.replace('-', ""));
+    let sum: u32 = first17
+        .bytes()
+        .zip(WEIGHTS)
+        .map(|(d, w)| (d - b'0') as u32 * w)
+        .sum();
+    let check = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'][(sum % 11) as usize];
+    format!("{first17}{check}")
+}
+
+/// Fills `households`, `persons` and `mention_links` by hand (what `lifeline match` will do),
+/// linking every mention to the person with its ID number, else its name.
+pub async fn link_by_hand(
+    registry: &Registry,
+    households: &[TestHousehold],
+    persons: &[TestPerson],
+) {
+    let pool = registry.pool();
+    let now = "2026-11-01T00:00:00+08:00";
+    for h in households {
+        let members: Vec<&TestPerson> = persons
+            .iter()
+            .filter(|p| p.household_id == h.household_id)
+            .collect();
+        sqlx::query(
+            "INSERT INTO households (household_id, head_person_id, address, region_code, \
+             township, village, members, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        )
+        .bind(h.household_id)
+        .bind(members.first().map(|p| p.person_id))
+        .bind(format!("{}{}", h.township, h.village))
+        .bind(h.region_code)
+        .bind(h.township)
+        .bind(h.village)
+        .bind(members.len() as i64)
+        .bind(now)
+        .execute(pool)
+        .await
+        .expect("insert household");
+    }
+    for p in persons {
+        sqlx::query(
+            "INSERT INTO persons (person_id, household_id, household_role, name, id_number, \
+             birth_date, mentions, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+        )
+        .bind(p.person_id)
+        .bind(p.household_id)
+        .bind(p.role)
+        .bind(p.name)
+        .bind(p.id_number.as_str())
+        .bind(p.birth_date)
+        .bind(now)
+        .execute(pool)
+        .await
+        .expect("insert person");
+    }
+    link_new_mentions(registry, persons).await;
+}
+
+/// Links the mentions not linked yet (after another ingest) to the persons given.
+pub async fn link_new_mentions(registry: &Registry, persons: &[TestPerson]) {
+    use sqlx::Row;
+    let pool = registry.pool();
+    let rows = sqlx::query(
+        "SELECT m.id, m.id_number, m.name FROM mentions m \
+         LEFT JOIN mention_links l ON l.mention_id = m.id WHERE l.mention_id IS NULL",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("read mentions");
+    for row in rows {
+        let id: i64 = row.get(0);
+        let id_number: Option<String> = row.get(1);
+        let name: Option<String> = row.get(2);
+        let person = persons
+            .iter()
+            .find(|p| id_number.as_deref() == Some(p.id_number.as_str()))
+            .or_else(|| persons.iter().find(|p| name.as_deref() == Some(p.name)));
+        if let Some(person) = person {
+            sqlx::query(
+                "INSERT INTO mention_links (mention_id, person_id, score, linked_at) \
+                 VALUES ($1, $2, 1.0, '2026-11-01')",
+            )
+            .bind(id)
+            .bind(person.person_id)
+            .execute(pool)
+            .await
+            .expect("insert link");
+        }
+    }
+}
