@@ -200,7 +200,7 @@ async fn review_decisions_are_honoured() {
          李娜,34112519900101124X,女,1990-01-01,13700002222,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-01\n",
         encoding_rs::UTF_8,
     );
-    let mut spec = spec();
+    let spec = spec();
     for test in common::registries(dir.path()).await {
         let registry = &test.registry;
         ingest(registry, dir.path(), std::slice::from_ref(&csv)).await;
