@@ -16,6 +16,10 @@ pub struct RuleStats {
     pub skipped_blocks: u64,
     /// Records in those blocks.
     pub skipped_records: u64,
+    /// Pairs looked at (including those an earlier rule produced).
+    pub examined: u64,
+    /// The largest block expanded.
+    pub largest_block: u64,
 }
 
 /// Candidate pairs, each once, `i < j`.
@@ -154,6 +158,8 @@ pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Cand
                 stats.skipped_records += block.len() as u64;
                 continue;
             }
+            stats.examined += (block.len() * (block.len() - 1) / 2) as u64;
+            stats.largest_block = stats.largest_block.max(block.len() as u64);
             for p in 0..block.len() {
                 for q in p + 1..block.len() {
                     let (x, y) = (block[p].1 as usize, block[q].1 as usize);

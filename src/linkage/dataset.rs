@@ -296,6 +296,8 @@ pub struct Dataset {
     pub row_group: Vec<u32>,
     /// Index of the first ID-number field: two different valid numbers never link.
     pub id_field: Option<usize>,
+    /// Some record comes from a second input.
+    link: bool,
 }
 
 impl Dataset {
@@ -310,6 +312,7 @@ impl Dataset {
                 .fields
                 .iter()
                 .position(|f| f.kind == FieldKind::IdNumber),
+            link: false,
         }
     }
 
@@ -319,6 +322,7 @@ impl Dataset {
             column.push(v);
         }
         self.source.push(source);
+        self.link |= source != 0;
         self.row_group.push(row_group);
         self.len += 1;
     }
@@ -333,7 +337,7 @@ impl Dataset {
 
     /// Whether two inputs are linked (records only pair across inputs).
     pub fn is_link(&self) -> bool {
-        self.source.iter().any(|s| *s != 0)
+        self.link
     }
 }
 

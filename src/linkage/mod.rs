@@ -123,6 +123,9 @@ pub fn resolve_with(
     let keys = blocking::all_keys(spec, data);
     let Candidates { pairs, rules } = blocking::candidates(spec, data, &keys);
     drop(keys);
+    for r in &rules {
+        tracing::info!(rule = %r.label, pairs = r.pairs, examined = r.examined, largest = r.largest_block, skipped_blocks = r.skipped_blocks, "blocking");
+    }
     timings.blocking = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let gammas = training::gammas(spec, data, &pairs);

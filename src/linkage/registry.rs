@@ -390,6 +390,13 @@ fn assign_ids(
                 .or_insert(0) += 1;
         }
     }
+    // Old persons each cluster holds mentions of.
+    let mut old_in: HashMap<u32, Vec<&str>> = HashMap::new();
+    for (i, p) in old.iter().enumerate() {
+        if let Some(p) = p {
+            old_in.entry(clusters[i]).or_default().push(p.as_str());
+        }
+    }
     let mut heir: HashMap<u32, Vec<&str>> = HashMap::new();
     let mut old_ids: Vec<&str> = holdings.keys().copied().collect();
     old_ids.sort_unstable();
@@ -426,14 +433,9 @@ fn assign_ids(
             }
             None => {
                 let id = seq.issue();
-                let from: Vec<&str> = old
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| clusters[*i] == c)
-                    .filter_map(|(_, p)| p.as_deref())
-                    .collect::<HashSet<_>>()
-                    .into_iter()
-                    .collect();
+                let mut from: Vec<&str> = old_in.get(&c).cloned().unwrap_or_default();
+                from.sort_unstable();
+                from.dedup();
                 for p in from {
                     changes.push(Change {
                         kind: "split",
@@ -815,6 +817,7 @@ async fn full_run(
     write_changes(&mut tx, backend, &changes, &stamp).await?;
     summary.review_added = write_review(
         &mut tx,
+        backend,
         &resolution.review,
         &|i| mentions[i as usize].id,
         &stamp,
@@ -969,25 +972,38 @@ async fn write_changes(
     .await
 }
 
+/// At most this many uncertain pairs are queued per run, the strongest first: a queue nobody can
+/// work through helps nobody.
+pub const REVIEW_PER_RUN: usize = 5_000;
+
 async fn write_review(
     tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
     band: &[(f32, u32, u32)],
     id_of: &(dyn Fn(u32) -> i64 + Sync),
     stamp: &str,
 ) -> Result<usize, RegistryError> {
+    let mut strongest: Vec<&(f32, u32, u32)> = band.iter().collect();
+    strongest.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    strongest.truncate(REVIEW_PER_RUN);
+    let columns = ["mention_a", "mention_b", "score", "status", "created_at"];
     let mut added = 0;
-    for &(w, i, j) in band {
-        let (a, b) = (id_of(i).min(id_of(j)), id_of(i).max(id_of(j)));
-        let done = sqlx::query(
-            "INSERT INTO link_reviews (mention_a, mention_b, score, status, created_at) VALUES ($1, $2, $3, 'pending', $4) ON CONFLICT (mention_a, mention_b) DO NOTHING",
-        )
-        .bind(a)
-        .bind(b)
-        .bind(w as f64)
-        .bind(stamp.to_string())
-        .execute(&mut **tx)
-        .await?;
-        added += done.rows_affected() as usize;
+    for chunk in strongest.chunks(PARAMETERS / columns.len()) {
+        let sql = format!(
+            "{} ON CONFLICT (mention_a, mention_b) DO NOTHING",
+            insert_sql("link_reviews", &columns, chunk.len(), backend)
+        );
+        let mut q: Query<'_, Any, AnyArguments> = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for &&(w, i, j) in chunk {
+            let (a, b) = (id_of(i).min(id_of(j)), id_of(i).max(id_of(j)));
+            q = q
+                .bind(a)
+                .bind(b)
+                .bind(w as f64)
+                .bind("pending")
+                .bind(stamp.to_string());
+        }
+        added += q.execute(&mut **tx).await?.rows_affected() as usize;
     }
     Ok(added)
 }
@@ -1028,9 +1044,13 @@ async fn incremental(
     let mut candidate_persons: HashSet<String> = HashSet::new();
     for chunk in keys.chunks(2_000) {
         let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        // Keys of blocks the full run found too large to expand are not followed either (a very
+        // common name in one county), so that a batch never drags in half the registry.
         let sql = format!(
-            "SELECT DISTINCT l.person_id FROM linkage_keys k JOIN mention_links l ON l.mention_id = k.mention_id WHERE k.key IN ({})",
-            list.join(",")
+            "SELECT DISTINCT l.person_id FROM linkage_keys k JOIN mention_links l ON l.mention_id = k.mention_id \
+             WHERE k.key IN (SELECT key FROM linkage_keys WHERE key IN ({}) GROUP BY key HAVING COUNT(*) <= {})",
+            list.join(","),
+            spec.max_block
         );
         for row in sqlx::query(sqlx::AssertSqlSafe(sql))
             .fetch_all(registry.pool())
@@ -1315,8 +1335,14 @@ async fn incremental(
     )
     .await?;
     write_changes(&mut tx, backend, &changes, &stamp).await?;
-    summary.review_added =
-        write_review(&mut tx, &resolution.review, &|i| all[i as usize].id, &stamp).await?;
+    summary.review_added = write_review(
+        &mut tx,
+        backend,
+        &resolution.review,
+        &|i| all[i as usize].id,
+        &stamp,
+    )
+    .await?;
     tx.commit().await.map_err(RegistryError::from)?;
     summary.seconds[2] = t2.elapsed().as_secs_f64();
     summary.persons = count(registry, "persons").await?;
