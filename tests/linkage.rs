@@ -111,7 +111,7 @@ async fn persons_agree_with_the_truth_and_keep_their_ids() {
         let before = links(registry).await;
         let (p, r, f1) = scores(&before, &truth);
         assert!(
-            p > 0.95 && r > 0.95,
+            p > 0.98 && r > 0.90,
             "{}: precision {p:.4} recall {r:.4} F1 {f1:.4}",
             test.label
         );
@@ -163,7 +163,7 @@ async fn persons_agree_with_the_truth_and_keep_their_ids() {
         );
         let (p, r, _) = scores(&after, &truth);
         assert!(
-            p > 0.95 && r > 0.95,
+            p > 0.98 && r > 0.90,
             "{}: after the increment precision {p:.4} recall {r:.4}",
             test.label
         );
