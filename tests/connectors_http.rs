@@ -557,3 +557,55 @@ async fn a_shutdown_during_a_pull_rolls_it_back() {
     assert_eq!(registry.count(Table::Records).await.unwrap(), 0);
     assert_eq!(watermark(&registry).await, None);
 }
+
+/// Offset pagination is followed to the last, short page, and requests keep to the configured
+/// rate: at most 4 a second means at least 250 ms between two requests.
+#[tokio::test]
+async fn offset_pages_are_followed_at_the_configured_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let records: Vec<serde_json::Value> = (1..=7).map(|n| house(n, "2024-05-01")).collect();
+    let (address, log) = server(Arc::new(move |seen, _| {
+        let offset: usize = seen
+            .query
+            .get("offset")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        let limit: usize = seen
+            .query
+            .get("limit")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(100);
+        let chunk: Vec<serde_json::Value> =
+            records.iter().skip(offset).take(limit).cloned().collect();
+        Reply::Json(200, page_body(&chunk))
+    }))
+    .await;
+    let connector = connector(
+        address,
+        "pagination = { style = \"offset\", size = 2 }\nrequests_per_second = 4",
+    );
+    sync(&registry, &dir.path().join("receipts"), &connector)
+        .await
+        .unwrap();
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 7);
+    let seen = log.lock().unwrap();
+    let offsets: Vec<String> = seen
+        .iter()
+        .map(|s| s.query.get("offset").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        offsets,
+        ["0", "2", "4", "6"],
+        "the short page ends the pull"
+    );
+    for pair in seen.windows(2) {
+        let gap = pair[1].at.duration_since(pair[0].at);
+        assert!(
+            gap >= std::time::Duration::from_millis(240),
+            "requests {gap:?} apart at 4 a second"
+        );
+    }
+}
