@@ -105,8 +105,15 @@ fn main() {
         .build()
         .expect("runtime");
     println!("peak RSS before any pull {:.0} MiB", peak_rss_mib());
-    let sizes: Vec<u32> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![20_000, 400_000] } else { sizes };
+    let sizes: Vec<u32> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![20_000, 400_000]
+    } else {
+        sizes
+    };
     for rows in sizes {
         runtime.block_on(pull(&url, rows, dir.path()));
     }

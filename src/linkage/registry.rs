@@ -749,10 +749,16 @@ async fn full_run(
     )
     .await?;
     write_persons_and_households(&mut tx, backend, &persons, &stamp).await?;
+    // Keys of blocks too large to expand are never followed: not worth storing. The index is
+    // built once after the bulk insert rather than row by row.
     let mut key_rows = Vec::new();
     for (r, rule_keys) in keys.iter().enumerate() {
+        let mut sizes: HashMap<u64, usize> = HashMap::new();
+        for k in rule_keys.iter().filter(|k| **k != 0) {
+            *sizes.entry(*k).or_insert(0) += 1;
+        }
         for (i, k) in rule_keys.iter().enumerate() {
-            if *k != 0 {
+            if *k != 0 && sizes[k] <= spec.max_block {
                 key_rows.push(vec![
                     Value::Int(rule_key(r, *k)),
                     Value::Int(mentions[i].id),
@@ -760,6 +766,10 @@ async fn full_run(
             }
         }
     }
+    sqlx::query("DROP INDEX IF EXISTS linkage_keys_by_key")
+        .execute(&mut *tx)
+        .await
+        .map_err(RegistryError::from)?;
     insert_rows(
         &mut tx,
         backend,
@@ -768,6 +778,10 @@ async fn full_run(
         key_rows,
     )
     .await?;
+    sqlx::query("CREATE INDEX linkage_keys_by_key ON linkage_keys (key)")
+        .execute(&mut *tx)
+        .await
+        .map_err(RegistryError::from)?;
     let mut tf_totals = vec![0u64; spec.comparisons.len()];
     let mut freq_rows = Vec::new();
     for (c, cmp) in spec.comparisons.iter().enumerate() {
