@@ -584,5 +584,15 @@ levels = ["exact"]
         let spec = LinkageSpec::parse(include_str!("../../linkage/persons.toml"), "persons.toml")
             .expect("valid");
         assert!(spec.blocking.len() >= 4);
+        for (text, name) in [
+            (
+                include_str!("../../linkage/persons_csv.toml"),
+                "persons_csv.toml",
+            ),
+            (include_str!("../../linkage/febrl4.toml"), "febrl4.toml"),
+        ] {
+            let spec = LinkageSpec::parse(text, name).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(spec.id_column.as_deref(), Some("rec_id"), "{name}");
+        }
     }
 }
