@@ -38,6 +38,13 @@ impl LifelineSteps {
     }
 }
 
+/// Today's date in Asia/Shanghai, where the schedules run.
+fn shanghai_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&crate::schedule::SHANGHAI)
+        .date_naive()
+}
+
 impl PipelineSteps for LifelineSteps {
     fn run_step<'a>(&'a self, step: &'a Step, registry: &'a Registry) -> StepFuture<'a> {
         Box::pin(async move {
@@ -62,9 +69,7 @@ impl PipelineSteps for LifelineSteps {
                     })
                 }
                 Step::Flag => {
-                    let today = chrono::Utc::now()
-                        .with_timezone(&crate::schedule::SHANGHAI)
-                        .date_naive();
+                    let today = shanghai_today();
                     let summary = crate::risk::flag_households(registry, today, &self.rules)
                         .await
                         .map_err(|e| StepError::Failed(e.to_string()))?;
@@ -83,9 +88,7 @@ impl PipelineSteps for LifelineSteps {
                     })
                 }
                 Step::WeeklyReport => {
-                    let today = chrono::Utc::now()
-                        .with_timezone(&crate::schedule::SHANGHAI)
-                        .date_naive();
+                    let today = shanghai_today();
                     // The report is for the week that just ended.
                     let week = Week::containing(today - chrono::Duration::days(7));
                     let (_, paths) =

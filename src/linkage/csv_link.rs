@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Write};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -216,13 +216,15 @@ pub fn link(spec: &LinkageSpec, request: &LinkRequest) -> Result<LinkReport, Lin
     })
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>, LinkageError> {
-    File::create(path)
-        .map(BufWriter::new)
-        .map_err(|source| LinkageError::Io {
-            path: path.display().to_string(),
-            source,
-        })
+fn writer(path: &Path) -> Result<csv::Writer<File>, LinkageError> {
+    csv::Writer::from_path(path).map_err(|e| csv_error(path, e))
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> LinkageError {
+    LinkageError::Csv {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 fn write_pairs(
@@ -231,49 +233,37 @@ fn write_pairs(
     ids: &[&str],
     data: &Dataset,
 ) -> Result<(), LinkageError> {
-    let io = |source| LinkageError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut out = create(path)?;
-    writeln!(out, "id_a,id_b,weight,probability").map_err(io)?;
+    let mut out = writer(path)?;
+    let fail = |e| csv_error(path, e);
+    out.write_record(["id_a", "id_b", "weight", "probability"])
+        .map_err(fail)?;
     for &(w, i, j) in &r.links {
         let (i, j) = (i as usize, j as usize);
         if r.clusters[i] != r.clusters[j] || (data.is_link() && data.source[i] == data.source[j]) {
             continue;
         }
-        writeln!(
-            out,
-            "{},{},{:.3},{:.6}",
-            csv_field(ids[i]),
-            csv_field(ids[j]),
-            w,
-            super::scoring::probability(w as f64)
-        )
-        .map_err(io)?;
+        let weight = format!("{w:.3}");
+        let probability = format!("{:.6}", super::scoring::probability(w as f64));
+        out.write_record([ids[i], ids[j], &weight, &probability])
+            .map_err(fail)?;
     }
-    out.flush().map_err(io)
+    out.flush().map_err(|e| LinkageError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })
 }
 
 fn write_clusters(path: &Path, r: &Resolution, ids: &[&str]) -> Result<(), LinkageError> {
-    let io = |source| LinkageError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut out = create(path)?;
-    writeln!(out, "id,cluster").map_err(io)?;
+    let mut out = writer(path)?;
+    let fail = |e| csv_error(path, e);
+    out.write_record(["id", "cluster"]).map_err(fail)?;
     for (i, c) in r.clusters.iter().enumerate() {
-        writeln!(out, "{},{}", csv_field(ids[i]), csv_field(ids[*c as usize])).map_err(io)?;
+        out.write_record([ids[i], ids[*c as usize]]).map_err(fail)?;
     }
-    out.flush().map_err(io)
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    out.flush().map_err(|e| LinkageError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })
 }
 
 impl std::fmt::Display for LinkReport {

@@ -108,49 +108,16 @@ pub struct Resolution {
 
 /// Runs blocking, comparison, training, scoring and clustering on `data`.
 pub fn resolve(spec: &LinkageSpec, data: &Dataset, constraints: &Constraints) -> Resolution {
-    resolve_with(spec, data, constraints, None)
-}
-
-/// Like [`resolve`], with a model trained before (incremental runs reuse it).
-pub fn resolve_with(
-    spec: &LinkageSpec,
-    data: &Dataset,
-    constraints: &Constraints,
-    model: Option<Model>,
-) -> Resolution {
-    let mut timings = Timings::default();
+    let mut compared = compare(spec, data, |_, _| true);
     let t = Instant::now();
-    let keys = blocking::all_keys(spec, data);
-    let Candidates { pairs, rules } = blocking::candidates(spec, data, &keys);
-    drop(keys);
-    for r in &rules {
-        tracing::info!(rule = %r.label, pairs = r.pairs, examined = r.examined, largest = r.largest_block, skipped_blocks = r.skipped_blocks, "blocking");
-    }
-    timings.blocking = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let gammas = training::gammas(spec, data, &pairs);
-    timings.comparing = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let model = model.unwrap_or_else(|| {
-        let (u, drawn) = training::estimate_u(spec, data, 20141);
-        let mut model = training::estimate_m(spec, u, &gammas, pairs.len() as u64);
-        model.random_pairs = drawn;
-        model.prior = training::global_prior(model.lambda, pairs.len() as u64, data);
-        model
-    });
-    timings.training = t.elapsed().as_secs_f64();
+    let (u, drawn) = training::estimate_u(spec, data, 20141);
+    let candidates = compared.pairs.len() as u64;
+    let mut model = training::estimate_m(spec, u, &compared.gammas, candidates);
+    model.random_pairs = drawn;
+    model.prior = training::global_prior(model.lambda, candidates, data);
+    compared.timings.training = t.elapsed().as_secs_f64();
     let scorer = Scorer::new(spec, &model, data);
-    finish(
-        spec,
-        data,
-        constraints,
-        model,
-        scorer,
-        pairs,
-        gammas,
-        rules,
-        timings,
-    )
+    finish(spec, data, constraints, model, scorer, compared)
 }
 
 /// Like [`resolve`] with a given model and scorer, comparing only the candidate pairs `keep`
@@ -163,40 +130,56 @@ pub fn resolve_scored(
     scorer: Scorer,
     keep: impl Fn(u32, u32) -> bool,
 ) -> Resolution {
+    let compared = compare(spec, data, keep);
+    finish(spec, data, constraints, model, scorer, compared)
+}
+
+/// Candidate pairs and their levels.
+struct Compared {
+    pairs: Vec<(u32, u32)>,
+    gammas: Vec<u8>,
+    rules: Vec<RuleStats>,
+    timings: Timings,
+}
+
+/// Blocking, then the levels of every candidate pair `keep` accepts.
+fn compare(spec: &LinkageSpec, data: &Dataset, keep: impl Fn(u32, u32) -> bool) -> Compared {
     let mut timings = Timings::default();
     let t = Instant::now();
     let keys = blocking::all_keys(spec, data);
     let Candidates { mut pairs, rules } = blocking::candidates(spec, data, &keys);
+    drop(keys);
     pairs.retain(|(i, j)| keep(*i, *j));
+    for r in &rules {
+        tracing::info!(rule = %r.label, pairs = r.pairs, examined = r.examined, largest = r.largest_block, skipped_blocks = r.skipped_blocks, "blocking");
+    }
     timings.blocking = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let gammas = training::gammas(spec, data, &pairs);
     timings.comparing = t.elapsed().as_secs_f64();
-    finish(
-        spec,
-        data,
-        constraints,
-        model,
-        scorer,
+    Compared {
         pairs,
         gammas,
         rules,
         timings,
-    )
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Scoring and clustering of the compared pairs.
 fn finish(
     spec: &LinkageSpec,
     data: &Dataset,
     constraints: &Constraints,
     model: Model,
     scorer: Scorer,
-    pairs: Vec<(u32, u32)>,
-    gammas: Vec<u8>,
-    rules: Vec<RuleStats>,
-    mut timings: Timings,
+    compared: Compared,
 ) -> Resolution {
+    let Compared {
+        pairs,
+        gammas,
+        rules,
+        mut timings,
+    } = compared;
     let t = Instant::now();
     let width = spec.comparisons.len().max(1);
     let mut links = Vec::new();

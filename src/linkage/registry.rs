@@ -19,6 +19,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Row};
 
+use super::LinkageError;
 use super::blocking;
 use super::chinese::name_form;
 use super::clustering::Constraints;
@@ -27,7 +28,6 @@ use super::households::{self, HouseholdOptions, PersonFacts};
 use super::scoring::{Explanation, Scorer};
 use super::spec::LinkageSpec;
 use super::training::{Model, TermFrequencies};
-use super::{LinkageError, resolve_with};
 use crate::registry::write::{PARAMETERS, insert_sql};
 use crate::registry::{Backend, Registry, RegistryError, now};
 
@@ -359,8 +359,20 @@ fn id_number(id: &str) -> u64 {
     id.get(1..).and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
-async fn sequence(registry: &Registry, prefix: char, sql: &str) -> Result<Sequence, RegistryError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+/// The next free number for IDs of `prefix` in `table.column`, counting IDs only kept in the
+/// history of identity changes (retired by a merge) too.
+async fn sequence(
+    registry: &Registry,
+    prefix: char,
+    table: &str,
+    column: &str,
+) -> Result<Sequence, RegistryError> {
+    let sql = format!(
+        "SELECT MAX({column}) FROM {table} \
+         UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE '{prefix}%' \
+         UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE '{prefix}%'"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(registry.pool())
         .await?;
     let mut next = 0;
@@ -654,13 +666,13 @@ async fn full_run(
             let scorer = Scorer::new(spec, &stored.model, &data);
             super::resolve_scored(spec, &data, &constraints, stored.model, scorer, |_, _| true)
         }
-        None => resolve_with(spec, &data, &constraints, None),
+        None => super::resolve(spec, &data, &constraints),
     };
     summary.pairs = resolution.candidates.len();
     let r = &resolution.refusals;
     summary.refused = r.different_ids + r.same_row + r.cannot_link;
     let mut changes = Vec::new();
-    let mut seq = sequence(registry, 'P', "SELECT MAX(person_id) FROM persons UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'P%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'P%'").await?;
+    let mut seq = sequence(registry, 'P', "persons", "person_id").await?;
     let before = seq.next;
     let old: Vec<Option<String>> = mentions.iter().map(|m| m.person_id.clone()).collect();
     let ids = assign_ids(&resolution.clusters, &old, &mut seq, &mut changes);
@@ -693,7 +705,7 @@ async fn full_run(
     let clusters = &resolution.clusters;
     let same_row = same_row_pairs(&mentions, &|i| person_index[&clusters[i]]);
     let (household_label, _) = households::build(&facts, &same_row, options);
-    let mut hseq = sequence(registry, 'H', "SELECT MAX(household_id) FROM households UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'H%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'H%'").await?;
+    let mut hseq = sequence(registry, 'H', "households", "household_id").await?;
     let old_household: Vec<Option<String>> = person_ids
         .iter()
         .map(|p| old_households.get(p.as_str()).cloned())
@@ -751,21 +763,7 @@ async fn full_run(
     write_persons_and_households(&mut tx, backend, &persons, &stamp).await?;
     // Keys of blocks too large to expand are never followed: not worth storing. The index is
     // built once after the bulk insert rather than row by row.
-    let mut key_rows = Vec::new();
-    for (r, rule_keys) in keys.iter().enumerate() {
-        let mut sizes: HashMap<u64, usize> = HashMap::new();
-        for k in rule_keys.iter().filter(|k| **k != 0) {
-            *sizes.entry(*k).or_insert(0) += 1;
-        }
-        for (i, k) in rule_keys.iter().enumerate() {
-            if *k != 0 && sizes[k] <= spec.max_block {
-                key_rows.push(vec![
-                    Value::Int(rule_key(r, *k)),
-                    Value::Int(mentions[i].id),
-                ]);
-            }
-        }
-    }
+    let key_rows = key_rows(&keys, |i| mentions[i].id, Some(spec.max_block));
     sqlx::query("DROP INDEX IF EXISTS linkage_keys_by_key")
         .execute(&mut *tx)
         .await
@@ -844,6 +842,30 @@ async fn full_run(
     Ok(summary)
 }
 
+/// Rows of `linkage_keys` for `keys[rule][record]`; with `max_block`, keys of blocks too large to
+/// expand are left out (an incremental run never follows them: not worth storing).
+fn key_rows(
+    keys: &[Vec<u64>],
+    mention_id: impl Fn(usize) -> i64,
+    max_block: Option<usize>,
+) -> Vec<Vec<Value>> {
+    let mut rows = Vec::new();
+    for (r, rule_keys) in keys.iter().enumerate() {
+        let mut sizes: HashMap<u64, usize> = HashMap::new();
+        if max_block.is_some() {
+            for k in rule_keys.iter().filter(|k| **k != 0) {
+                *sizes.entry(*k).or_insert(0) += 1;
+            }
+        }
+        for (i, k) in rule_keys.iter().enumerate() {
+            if *k != 0 && max_block.is_none_or(|most| sizes[k] <= most) {
+                rows.push(vec![Value::Int(rule_key(r, *k)), Value::Int(mention_id(i))]);
+            }
+        }
+    }
+    rows
+}
+
 /// Blocking keys are stored per rule.
 fn rule_key(rule: usize, key: u64) -> i64 {
     (key ^ ((rule as u64 + 1).wrapping_mul(0xA24B_AED4_963E_E407))) as i64
@@ -880,7 +902,7 @@ fn household_roles(
         .collect()
 }
 
-async fn write_persons_and_households(
+async fn insert_persons(
     tx: &mut sqlx::Transaction<'_, Any>,
     backend: Backend,
     persons: &[PersonRow],
@@ -904,7 +926,16 @@ async fn write_persons_and_households(
     let mut columns = vec!["person_id", "household_id", "household_role"];
     columns.extend(PERSON_VALUE_COLUMNS);
     columns.extend(["mentions", "created_at", "updated_at"]);
-    insert_rows(tx, backend, "persons", &columns, rows).await?;
+    insert_rows(tx, backend, "persons", &columns, rows).await
+}
+
+async fn write_persons_and_households(
+    tx: &mut sqlx::Transaction<'_, Any>,
+    backend: Backend,
+    persons: &[PersonRow],
+    stamp: &str,
+) -> Result<(), RegistryError> {
+    insert_persons(tx, backend, persons, stamp).await?;
     let mut households: HashMap<&str, (Option<&PersonRow>, usize, Vec<&PersonRow>)> =
         HashMap::new();
     for p in persons {
@@ -1123,7 +1154,7 @@ async fn incremental(
     let r = &resolution.refusals;
     summary.refused = r.different_ids + r.same_row + r.cannot_link;
     let mut changes = Vec::new();
-    let mut seq = sequence(registry, 'P', "SELECT MAX(person_id) FROM persons UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'P%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'P%'").await?;
+    let mut seq = sequence(registry, 'P', "persons", "person_id").await?;
     let before = seq.next;
     let old: Vec<Option<String>> = all.iter().map(|m| m.person_id.clone()).collect();
     let ids = assign_ids(&resolution.clusters, &old, &mut seq, &mut changes);
@@ -1220,7 +1251,7 @@ async fn incremental(
             ..options
         },
     );
-    let mut hseq = sequence(registry, 'H', "SELECT MAX(household_id) FROM households UNION ALL SELECT MAX(subject_id) FROM identity_changes WHERE subject_id LIKE 'H%' UNION ALL SELECT MAX(other_id) FROM identity_changes WHERE other_id LIKE 'H%'").await?;
+    let mut hseq = sequence(registry, 'H', "households", "household_id").await?;
     let old_h: Vec<Option<String>> = touched
         .iter()
         .map(|p| old_household.get(*p).cloned())
@@ -1329,17 +1360,7 @@ async fn incremental(
         &stamp,
     )
     .await?;
-    let mut key_rows = Vec::new();
-    for (r, rule_keys) in new_keys.iter().enumerate() {
-        for (i, k) in rule_keys.iter().enumerate() {
-            if *k != 0 {
-                key_rows.push(vec![
-                    Value::Int(rule_key(r, *k)),
-                    Value::Int(all[n_existing + i].id),
-                ]);
-            }
-        }
-    }
+    let key_rows = key_rows(&new_keys, |i| all[n_existing + i].id, None);
     insert_rows(
         &mut tx,
         backend,
@@ -1372,35 +1393,7 @@ async fn write_persons_and_households_incremental(
     stamp: &str,
 ) -> Result<(), RegistryError> {
     // Persons rows first; household rows are rebuilt from every member now in the table.
-    let mut only_persons = Vec::new();
-    for p in persons {
-        only_persons.push(PersonRow {
-            id: p.id.clone(),
-            household: p.household.clone(),
-            role: p.role,
-            values: p.values.clone(),
-            mentions: p.mentions,
-        });
-    }
-    let rows: Vec<Vec<Value>> = only_persons
-        .iter()
-        .map(|p| {
-            let mut row = vec![
-                Value::Text(Some(p.id.clone())),
-                Value::Text(Some(p.household.clone())),
-                Value::Text(Some(p.role.to_string())),
-            ];
-            row.extend(p.values.iter().map(|v| Value::Text(v.clone())));
-            row.push(Value::Int(p.mentions as i64));
-            row.push(Value::Text(Some(stamp.to_string())));
-            row.push(Value::Text(Some(stamp.to_string())));
-            row
-        })
-        .collect();
-    let mut columns = vec!["person_id", "household_id", "household_role"];
-    columns.extend(PERSON_VALUE_COLUMNS);
-    columns.extend(["mentions", "created_at", "updated_at"]);
-    insert_rows(tx, backend, "persons", &columns, rows).await?;
+    insert_persons(tx, backend, persons, stamp).await?;
     let mut ids: HashSet<&str> = households.clone();
     ids.extend(persons.iter().map(|p| p.household.as_str()));
     let list: Vec<String> = ids

@@ -29,30 +29,20 @@ pub fn probability(weight: f64) -> f64 {
     1.0 / (1.0 + (-weight).exp2())
 }
 
+/// Whether a comparison's exact level is weighted by term frequency.
+fn uses_frequencies(c: &super::spec::Comparison) -> bool {
+    c.term_frequency && c.levels.first() == Some(&Level::Exact)
+}
+
 impl Scorer {
     /// A scorer for `model`, with term frequencies taken from `data`.
     pub fn new(spec: &LinkageSpec, model: &Model, data: &Dataset) -> Scorer {
-        let weights = model
-            .m
-            .iter()
-            .zip(&model.u)
-            .map(|(m, u)| m.iter().zip(u).map(|(m, u)| (m / u).log2()).collect())
-            .collect();
         let tf = spec
             .comparisons
             .iter()
-            .map(|c| {
-                (c.term_frequency && c.levels.first() == Some(&Level::Exact))
-                    .then(|| TermFrequencies::of(data, c.field))
-            })
+            .map(|c| uses_frequencies(c).then(|| TermFrequencies::of(data, c.field)))
             .collect();
-        Scorer {
-            prior: model.prior,
-            weights,
-            m_exact: model.m.iter().map(|m| m[0]).collect(),
-            m: model.m.clone(),
-            tf,
-        }
+        Scorer::with_frequencies(spec, model, tf)
     }
 
     /// A scorer for `model` with term frequencies given (counts stored by an earlier full run).
@@ -70,7 +60,7 @@ impl Scorer {
         let tf = tf
             .into_iter()
             .zip(&spec.comparisons)
-            .map(|(t, c)| t.filter(|_| c.term_frequency && c.levels.first() == Some(&Level::Exact)))
+            .map(|(t, c)| t.filter(|_| uses_frequencies(c)))
             .collect();
         Scorer {
             prior: model.prior,
