@@ -62,11 +62,21 @@ fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
             x.0 == y.0 && x.1 == y.2 && x.2 == y.1 && x.1 != x.2
         }
         (Level::SameYear, _) => a1 / 10_000 == a2 / 10_000,
+        // the same village of one county; a township missing on one side does not contradict it
         (Level::Village, _) => {
-            a1 == a2 && col.b[i] == col.b[j] && col.c[i] == col.c[j] && col.c[i] != 0
+            let (t1, t2) = (col.b[i], col.b[j]);
+            a1 == a2 && col.c[i] == col.c[j] && col.c[i] != 0 && (t1 == t2 || t1 == 0 || t2 == 0)
         }
-        (Level::Township, _) => a1 == a2 && col.b[i] == col.b[j] && col.b[i] != 0,
-        (Level::County, _) => a1 == a2,
+        (Level::Township, _) => {
+            let (v1, v2) = (col.c[i], col.c[j]);
+            a1 == a2 && col.b[i] == col.b[j] && col.b[i] != 0 && (v1 == v2 || v1 == 0 || v2 == 0)
+        }
+        (Level::OtherVillage, _) => a1 == a2 && col.b[i] == col.b[j] && col.b[i] != 0,
+        (Level::County, _) => {
+            let (t1, t2) = (col.b[i], col.b[j]);
+            a1 == a2 && (t1 == t2 || t1 == 0 || t2 == 0)
+        }
+        (Level::OtherTownship, _) => a1 == a2,
     }
 }
 
@@ -156,7 +166,7 @@ field = "born"
 levels = ["exact", "day_month_swapped", "one_field_off"]
 [[comparison]]
 field = "place"
-levels = ["village", "township", "county"]
+levels = ["village", "township", "other_village", "county", "other_township"]
 "#,
             "test",
         )
@@ -258,14 +268,50 @@ levels = ["village", "township", "county"]
             with("1990-03-04", "东风镇", "前进村"),
             with("1990-04-03", "东风镇", "红旗村"),
         );
-        assert_eq!((l[2], l[3]), (1, 1), "day/month swapped; same township");
+        assert_eq!(
+            (l[2], l[3]),
+            (1, 2),
+            "day/month swapped; same township, another village"
+        );
         let l = levels(
             with("1990-03-04", "东风镇", "前进村"),
             with("1991-03-04", "东风镇", "前进村"),
         );
         assert_eq!((l[2], l[3]), (2, 0), "one field off; same village");
         let l = levels(with("1990-03-04", "", ""), with("1970-01-01", "东风镇", ""));
-        assert_eq!((l[2], l[3]), (3, 2), "else; same county only");
+        assert_eq!(
+            (l[2], l[3]),
+            (3, 3),
+            "else; same county, township unknown on one side"
+        );
+        let l = levels(
+            with("1990-03-04", "东风镇", ""),
+            with("1990-03-04", "东风镇", "前进村"),
+        );
+        assert_eq!(l[3], 1, "same township, village unknown on one side");
+        let l = levels(
+            with("1990-03-04", "中疃镇", "团结村"),
+            with("1990-03-04", "中疃", "团结"),
+        );
+        assert_eq!(l[3], 0, "suffixes written or left out: same village");
+        let l = levels(
+            with("1990-03-04", "", "团结村"),
+            with("1990-03-04", "中疃镇", "团结村"),
+        );
+        assert_eq!(
+            l[3], 0,
+            "township missing on one side: still the same village"
+        );
+        let l = levels(
+            with("1990-03-04", "城关镇", "团结村"),
+            with("1990-03-04", "中疃镇", "团结村"),
+        );
+        assert_eq!(l[3], 4, "a village of the same name in another township");
+        let l = levels(
+            with("1990-03-04", "镇", "村"),
+            with("1990-03-04", "镇", "村"),
+        );
+        assert_eq!(l[3], 0, "a name that is all suffix is kept whole");
     }
 
     #[test]

@@ -200,12 +200,8 @@ impl Column {
                 if county == 0 {
                     (0, 0, 0)
                 } else {
-                    let township = self.strings.intern(get(1));
-                    let village = if township == 0 {
-                        0
-                    } else {
-                        self.strings.intern(get(2))
-                    };
+                    let township = self.strings.intern(place_stem(get(1), TOWNSHIP_SUFFIXES));
+                    let village = self.strings.intern(place_stem(get(2), VILLAGE_SUFFIXES));
                     (county, township, village)
                 }
             }
@@ -214,6 +210,24 @@ impl Column {
         self.b.push(b);
         self.c.push(c);
     }
+}
+
+/// Suffixes a township is written with or without (`中疃镇` / `中疃`).
+const TOWNSHIP_SUFFIXES: &[&str] = &["街道办事处", "街道办", "街道", "镇", "乡"];
+/// Suffixes a village is written with or without (`团结村` / `团结`, `东于社区` / `东于`).
+const VILLAGE_SUFFIXES: &[&str] = &["村民委员会", "居民委员会", "村委会", "居委会", "社区", "村"];
+
+/// A township or village name without its administrative suffix, so that the forms people write
+/// compare equal; a name that would be left with fewer than two characters is kept whole.
+pub(crate) fn place_stem<'t>(name: &'t str, suffixes: &[&str]) -> &'t str {
+    for suffix in suffixes {
+        if let Some(stem) = name.strip_suffix(suffix)
+            && stem.chars().count() >= 2
+        {
+            return stem;
+        }
+    }
+    name
 }
 
 fn prepare_date(text: &str) -> u32 {

@@ -100,12 +100,14 @@ pub fn check_spec(spec: &LinkageSpec) -> Result<(), LinkageError> {
 }
 
 /// A related person (guardian, next of kin, only child) whose row gives no address of their own is
-/// placed at the county, township and village of the row's subject (not the address text).
+/// placed at the county, township and village of the row's subject (not the address text). A
+/// mention with a township or village but no county keeps them (its county may come from the
+/// file name).
 const SELECT_MENTIONS: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.row_number, m.role, \
      COALESCE(r.mapping, ''), m.name, m.id_number, m.id_raw, m.gender, m.birth_date, m.phone, \
-     CASE WHEN m.region_code IS NULL THEN s.region_code ELSE m.region_code END, \
-     CASE WHEN m.region_code IS NULL THEN s.township ELSE m.township END, \
-     CASE WHEN m.region_code IS NULL THEN s.village ELSE m.village END, \
+     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.region_code ELSE m.region_code END, \
+     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.township ELSE m.township END, \
+     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.village ELSE m.village END, \
      m.address, l.person_id \
      FROM mentions m JOIN files f ON f.id = m.file_id \
      LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \

@@ -92,6 +92,11 @@ pub struct ModelSpec {
     /// Linking two inputs where each record has at most one counterpart in the other.
     #[serde(default)]
     pub one_to_one: bool,
+    /// Training sessions (Splink's "blocked" EM): each lists fields whose comparisons are held
+    /// at their first level; EM runs on the candidate pairs that agree there and estimates m for
+    /// the other comparisons only. Without sessions, one EM runs over all candidates.
+    #[serde(default)]
+    pub em_sessions: Vec<Vec<String>>,
 }
 
 fn default_match_weight() -> f64 {
@@ -119,6 +124,7 @@ impl Default for ModelSpec {
             u_sample_pairs: default_u_pairs(),
             em_iterations: default_em_iterations(),
             one_to_one: false,
+            em_sessions: Vec::new(),
         }
     }
 }
@@ -233,10 +239,14 @@ pub enum Level {
     SameYear,
     /// Same county, township and village.
     Village,
-    /// Same county and township.
+    /// Same county and township, the village unknown on one side.
     Township,
-    /// Same county.
+    /// Same county and township, another village (both known).
+    OtherVillage,
+    /// Same county, the township unknown on one side (no contradiction).
     County,
+    /// Same county, another township (both known).
+    OtherTownship,
 }
 
 impl Level {
@@ -274,7 +284,9 @@ impl Level {
             "same_year" => Level::SameYear,
             "village" => Level::Village,
             "township" => Level::Township,
+            "other_village" => Level::OtherVillage,
             "county" => Level::County,
+            "other_township" => Level::OtherTownship,
             other => return Err(format!("unknown level `{other}`")),
         };
         let fits = match level {
@@ -291,7 +303,11 @@ impl Level {
             Level::OneFieldOff | Level::DayMonthSwapped | Level::SameYear => {
                 kind == FieldKind::Date
             }
-            Level::Village | Level::Township | Level::County => kind == FieldKind::Place,
+            Level::Village
+            | Level::Township
+            | Level::OtherVillage
+            | Level::County
+            | Level::OtherTownship => kind == FieldKind::Place,
         };
         if !fits {
             return Err(format!("level `{text}` does not apply to a {kind:?} field"));
@@ -315,7 +331,9 @@ impl Level {
             Level::SameYear => "same year".into(),
             Level::Village => "same village".into(),
             Level::Township => "same township".into(),
+            Level::OtherVillage => "same township, another village".into(),
             Level::County => "same county".into(),
+            Level::OtherTownship => "same county, another township".into(),
         }
     }
 }
@@ -356,6 +374,8 @@ pub struct LinkageSpec {
     pub em_iterations: usize,
     /// One-to-one linking of two inputs.
     pub one_to_one: bool,
+    /// EM sessions: per session, the comparisons held at their first level.
+    pub em_sessions: Vec<Vec<usize>>,
     /// Truth extraction: first number of the value.
     pub truth_number: bool,
 }
@@ -518,6 +538,30 @@ impl SpecFile {
                 "{origin}: model.u_sample_pairs: must be at least 1000"
             ));
         }
+        let mut em_sessions = Vec::new();
+        for (i, session) in m.em_sessions.iter().enumerate() {
+            let mut fixed = Vec::new();
+            let mut unknown = false;
+            for name in session {
+                let found = find(name)
+                    .and_then(|f| comparisons.iter().position(|c: &Comparison| c.field == f));
+                match found {
+                    Some(c) => fixed.push(c),
+                    None => {
+                        unknown = true;
+                        problems.push(format!(
+                            "{origin}: model.em_sessions[{i}]: `{name}` is not a compared field"
+                        ))
+                    }
+                }
+            }
+            if !unknown && (fixed.is_empty() || fixed.len() == comparisons.len()) {
+                problems.push(format!(
+                    "{origin}: model.em_sessions[{i}]: hold at least one and not every compared field"
+                ));
+            }
+            em_sessions.push(fixed);
+        }
         let truth_number = match self.truth.extract.as_deref() {
             None => false,
             Some("number") => true,
@@ -542,6 +586,7 @@ impl SpecFile {
             u_sample_pairs: m.u_sample_pairs,
             em_iterations: m.em_iterations.max(1),
             one_to_one: m.one_to_one,
+            em_sessions,
             truth_number,
         })
     }

@@ -19,6 +19,10 @@ use super::spec::{FieldKind, Level, LinkageSpec};
 
 /// Smallest probability a level may have, so that no weight is infinite.
 const FLOOR: f64 = 1e-7;
+/// Smallest m a level keeps after training: a level that no training pair reached (a gender
+/// typo, a changed phone) is rare among matches, not impossible, so disagreeing there costs at
+/// most about ten bits instead of vetoing the pair.
+const M_FLOOR: f64 = 1e-3;
 
 /// The trained model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -208,16 +212,21 @@ pub fn global_prior(lambda: f64, candidates: u64, data: &Dataset) -> f64 {
     (expected / (all - expected)).log2()
 }
 
-/// Estimates m and λ by expectation maximisation over the candidates' level patterns.
+/// Estimates m and λ by expectation maximisation over the candidates' level patterns. With
+/// `em_sessions` in the spec, each session runs on the candidates that agree on its held
+/// comparisons and estimates m for the others (blocking on a name makes every same-name pair a
+/// candidate, and one EM over all of them takes "same name" for "same person"); the m of a
+/// comparison is averaged over the sessions that estimated it, and λ is then estimated over all
+/// candidates with m and u held.
 pub fn estimate_m(spec: &LinkageSpec, u: Vec<Vec<f64>>, gammas: &[u8], pairs: u64) -> Model {
     let width = spec.comparisons.len();
-    let mut patterns: HashMap<&[u8], u64> = HashMap::new();
+    let mut counted: HashMap<&[u8], u64> = HashMap::new();
     for g in gammas.chunks_exact(width) {
-        *patterns.entry(g).or_insert(0) += 1;
+        *counted.entry(g).or_insert(0) += 1;
     }
-    let patterns: Vec<(&[u8], f64)> = patterns.into_iter().map(|(g, n)| (g, n as f64)).collect();
+    let patterns: Vec<(&[u8], f64)> = counted.into_iter().map(|(g, n)| (g, n as f64)).collect();
     // Start from "matches mostly reach the first level".
-    let mut m: Vec<Vec<f64>> = spec
+    let initial: Vec<Vec<f64>> = spec
         .comparisons
         .iter()
         .map(|c| {
@@ -229,21 +238,92 @@ pub fn estimate_m(spec: &LinkageSpec, u: Vec<Vec<f64>>, gammas: &[u8], pairs: u6
             v
         })
         .collect();
+    let mut m = initial.clone();
     let mut lambda = 0.3;
+    let mut iterations = 0;
+    if spec.em_sessions.is_empty() {
+        iterations += run_em(spec, &u, &patterns, &mut m, &mut lambda, &[], true);
+    } else {
+        let mut sums: Vec<Vec<f64>> = initial.iter().map(|v| vec![0.0; v.len()]).collect();
+        let mut sessions_of = vec![0usize; width];
+        for fixed in &spec.em_sessions {
+            let held: Vec<(&[u8], f64)> = patterns
+                .iter()
+                .filter(|(g, _)| fixed.iter().all(|&c| g[c] == 0))
+                .copied()
+                .collect();
+            if held.is_empty() {
+                continue;
+            }
+            let mut session_m = initial.clone();
+            let mut session_lambda = 0.3;
+            iterations += run_em(
+                spec,
+                &u,
+                &held,
+                &mut session_m,
+                &mut session_lambda,
+                fixed,
+                true,
+            );
+            for c in (0..width).filter(|c| !fixed.contains(c)) {
+                sessions_of[c] += 1;
+                for (sum, v) in sums[c].iter_mut().zip(&session_m[c]) {
+                    *sum += v;
+                }
+            }
+        }
+        for c in 0..width {
+            if sessions_of[c] > 0 {
+                let total: f64 = sums[c].iter().sum();
+                m[c] = sums[c].iter().map(|v| (v / total).max(FLOOR)).collect();
+            }
+        }
+        iterations += run_em(spec, &u, &patterns, &mut m, &mut lambda, &[], false);
+    }
+    for levels in &mut m {
+        levels.iter_mut().for_each(|v| *v = v.max(M_FLOOR));
+        let total: f64 = levels.iter().sum();
+        levels.iter_mut().for_each(|v| *v /= total);
+    }
+    Model {
+        lambda,
+        prior: 0.0,
+        m,
+        u,
+        iterations,
+        pairs,
+        random_pairs: 0,
+    }
+}
+
+/// EM iterations over `patterns` (level patterns with their counts) until nothing moves:
+/// comparisons in `fixed` are left out of the likelihood and of the update; with `update_m`
+/// false only λ moves. Returns the iterations run.
+fn run_em(
+    spec: &LinkageSpec,
+    u: &[Vec<f64>],
+    patterns: &[(&[u8], f64)],
+    m: &mut [Vec<f64>],
+    lambda: &mut f64,
+    fixed: &[usize],
+    update_m: bool,
+) -> usize {
+    let width = spec.comparisons.len();
     let mut iterations = 0;
     for _ in 0..spec.em_iterations {
         iterations += 1;
         let mut m_num: Vec<Vec<f64>> = m.iter().map(|v| vec![0.0; v.len()]).collect();
         let mut m_den = vec![0.0; width];
         let (mut matched, mut all) = (0.0, 0.0);
-        for (g, n) in &patterns {
+        for (g, n) in patterns {
             let vetoed = g
                 .iter()
                 .zip(&spec.comparisons)
                 .any(|(&l, c)| c.must_agree && l as usize == c.levels.len());
-            let (mut pm, mut pu) = (if vetoed { 0.0 } else { lambda }, 1.0 - lambda);
+            let (mut pm, mut pu) = (if vetoed { 0.0 } else { *lambda }, 1.0 - *lambda);
             for (c, &l) in g.iter().enumerate() {
-                if l != NULL {
+                if l != NULL && !fixed.contains(&c) {
                     pm *= m[c][l as usize];
                     pu *= u[c][l as usize];
                 }
@@ -259,32 +339,26 @@ pub fn estimate_m(spec: &LinkageSpec, u: Vec<Vec<f64>>, gammas: &[u8], pairs: u6
             }
         }
         let new_lambda = (matched / all.max(1.0)).clamp(FLOOR, 1.0 - FLOOR);
-        let mut change = (new_lambda - lambda).abs();
-        lambda = new_lambda;
-        for c in 0..width {
-            for l in 0..m[c].len() {
-                let v = if m_den[c] > 0.0 {
-                    (m_num[c][l] / m_den[c]).max(FLOOR)
-                } else {
-                    m[c][l]
-                };
-                change = change.max((v - m[c][l]).abs());
-                m[c][l] = v;
+        let mut change = (new_lambda - *lambda).abs();
+        *lambda = new_lambda;
+        if update_m {
+            for c in (0..width).filter(|c| !fixed.contains(c)) {
+                for l in 0..m[c].len() {
+                    let v = if m_den[c] > 0.0 {
+                        (m_num[c][l] / m_den[c]).max(FLOOR)
+                    } else {
+                        m[c][l]
+                    };
+                    change = change.max((v - m[c][l]).abs());
+                    m[c][l] = v;
+                }
             }
         }
         if change < 1e-6 {
             break;
         }
     }
-    Model {
-        lambda,
-        prior: 0.0,
-        m,
-        u,
-        iterations,
-        pairs,
-        random_pairs: 0,
-    }
+    iterations
 }
 
 /// The levels of every candidate pair, `comparisons.len()` bytes per pair, on two threads.
@@ -308,4 +382,100 @@ pub fn gammas(spec: &LinkageSpec, data: &Dataset, pairs: &[(u32, u32)]) -> Vec<u
         }
     });
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(sessions: &str) -> LinkageSpec {
+        LinkageSpec::parse(&spec_text_with(sessions), "test").expect("valid spec")
+    }
+
+    /// Candidates blocked on the name: 1,000 people seen twice (same name, ID and birth date) and
+    /// 9,000 pairs of namesakes (same name, different ID and birth date).
+    fn candidates() -> Vec<u8> {
+        let mut gammas = Vec::new();
+        for _ in 0..1_000 {
+            gammas.extend([0, 0, 0]);
+        }
+        for _ in 0..9_000 {
+            gammas.extend([0, 1, 1]);
+        }
+        gammas
+    }
+
+    fn u() -> Vec<Vec<f64>> {
+        vec![
+            vec![3e-4, 1.0 - 3e-4],
+            vec![1e-6, 1.0 - 1e-6],
+            vec![1e-4, 1.0 - 1e-4],
+        ]
+    }
+
+    #[test]
+    fn sessions_learn_that_one_person_keeps_id_and_birth_date() {
+        let spec = spec(r#"[["id"], ["name", "born"]]"#);
+        let model = estimate_m(&spec, u(), &candidates(), 10_000);
+        // m from the pairs that share an ID: the birth date agrees; from the pairs that share
+        // name and birth date: the ID agrees. Disagreeing there now counts strongly against.
+        assert!(model.m[2][0] > 0.99, "{:?}", model.m[2]);
+        assert!(model.m[1][0] > 0.99, "{:?}", model.m[1]);
+        let born_differs = (model.m[2][1] / model.u[2][1]).log2();
+        assert!(born_differs < -9.0, "{born_differs}");
+        // and λ, estimated with m held, finds the 1,000 matches among 10,000 candidates
+        assert!((model.lambda - 0.1).abs() < 0.01, "{}", model.lambda);
+    }
+
+    #[test]
+    fn one_em_over_namesakes_takes_the_name_for_the_person() {
+        // what the sessions are for: one EM over these candidates, where the rare name outweighs
+        // everything else, learns that one person's birth dates often differ
+        let spec = spec("[]");
+        let model = estimate_m(&spec, u(), &candidates(), 10_000);
+        assert!(model.m[2][1] > 0.5, "{:?}", model.m[2]);
+        assert!(model.lambda > 0.5, "{}", model.lambda);
+    }
+
+    #[test]
+    fn sessions_name_compared_fields() {
+        let Err(super::super::LinkageError::Config(problems)) = LinkageSpec::parse(
+            &spec_text_with(r#"[["phone"], ["name", "id", "born"]]"#),
+            "x",
+        ) else {
+            panic!("expected problems")
+        };
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        assert!(problems[0].contains("`phone` is not a compared field"));
+        assert!(problems[1].contains("not every compared field"));
+    }
+
+    fn spec_text_with(sessions: &str) -> String {
+        format!(
+            r#"
+[model]
+em_sessions = {sessions}
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "id"
+kind = "id_number"
+[[field]]
+name = "born"
+kind = "date"
+[[blocking]]
+keys = ["name.pinyin"]
+[[comparison]]
+field = "name"
+levels = ["exact"]
+[[comparison]]
+field = "id"
+levels = ["exact"]
+[[comparison]]
+field = "born"
+levels = ["exact"]
+"#
+        )
+    }
 }
