@@ -28,6 +28,45 @@ pub fn gamma(comparisons: &[Comparison], data: &Dataset, i: usize, j: usize, out
     }
 }
 
+/// Whether the Jaro-Winkler similarity of `a` and `b` reaches `threshold`. Most pairs (every
+/// random pair drawn to estimate u) are far apart: for ASCII text (pinyin, FEBRL's fields) an
+/// upper bound from the letters the two share rules them out before strsim runs. Jaro counts
+/// at most that many matching characters and at most every match as in order; Winkler's bonus
+/// is at most the common prefix (up to four characters) times 0.1 of what is left.
+pub(crate) fn jaro_winkler_at_least(a: &str, b: &str, threshold: f64) -> bool {
+    if a.is_ascii() && b.is_ascii() && !a.is_empty() && !b.is_empty() {
+        let mut counts = [0i32; 128];
+        for &c in a.as_bytes() {
+            counts[c as usize] += 1;
+        }
+        let mut common = 0usize;
+        for &c in b.as_bytes() {
+            let slot = &mut counts[c as usize];
+            if *slot > 0 {
+                *slot -= 1;
+                common += 1;
+            }
+        }
+        let m = common as f64;
+        let jaro = if common == 0 {
+            0.0
+        } else {
+            (m / a.len() as f64 + m / b.len() as f64 + 1.0) / 3.0
+        };
+        let prefix = a
+            .bytes()
+            .zip(b.bytes())
+            .take(4)
+            .take_while(|(x, y)| x == y)
+            .count();
+        let bound = jaro + 0.1 * prefix as f64 * (1.0 - jaro);
+        if bound + 1e-9 < threshold {
+            return false;
+        }
+    }
+    strsim::jaro_winkler(a, b) >= threshold
+}
+
 fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
     let (a1, a2) = (col.a[i], col.a[j]);
     match (level, col.kind) {
@@ -39,10 +78,10 @@ fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
         (Level::GivenSwapped, _) => given_swapped(col.text(a1), col.text(a2)),
         (Level::CharDropped, _) => one_char_dropped(col.text(a1), col.text(a2)),
         (Level::JaroWinkler(t), FieldKind::Name) => {
-            strsim::jaro_winkler(col.text(col.b[i]), col.text(col.b[j])) >= t
+            jaro_winkler_at_least(col.text(col.b[i]), col.text(col.b[j]), t)
         }
         (Level::JaroWinkler(t), _) => {
-            a1 != 0 && a2 != 0 && strsim::jaro_winkler(col.text(a1), col.text(a2)) >= t
+            a1 != 0 && a2 != 0 && jaro_winkler_at_least(col.text(a1), col.text(a2), t)
         }
         (Level::Levenshtein(k), _) => {
             a1 != 0 && a2 != 0 && strsim::levenshtein(col.text(a1), col.text(a2)) as u32 <= k
@@ -99,6 +138,10 @@ pub fn one_edit(x: &[u8], y: &[u8]) -> bool {
 
 /// Same surname character, the given-name characters in another order (王小明 / 王明小).
 fn given_swapped(x: &str, y: &str) -> bool {
+    // cheap checks first: most pairs (all random pairs drawn for u) differ in length or surname
+    if x.len() != y.len() || x.chars().next() != y.chars().next() {
+        return false;
+    }
     let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
     if x.len() != y.len() || x.len() < 3 || x[0] != y[0] || x == y {
         return false;
@@ -111,6 +154,11 @@ fn given_swapped(x: &str, y: &str) -> bool {
 
 /// One name is the other with one character added (王小明 / 王明).
 fn one_char_dropped(x: &str, y: &str) -> bool {
+    // byte lengths differ by one character's width (1–4 bytes) or the names cannot qualify
+    let gap = x.len().abs_diff(y.len());
+    if !(1..=4).contains(&gap) {
+        return false;
+    }
     let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
     let (long, short) = if x.len() > y.len() { (x, y) } else { (y, x) };
     if long.len() != short.len() + 1 || short.len() < 2 {
@@ -258,6 +306,55 @@ levels = ["village", "township", "other_village", "county", "other_township"]
         );
         assert_eq!(levels(with(ID), with("340104199001011234"))[1], 3, "else");
         assert_eq!(levels(with(ID), with("/"))[1], NULL);
+    }
+
+    proptest::proptest! {
+        /// The letter-count bound never rules out a pair strsim would accept.
+        #[test]
+        fn jaro_winkler_bound_never_rejects_a_close_pair(
+            a in "[a-z ]{0,12}",
+            b in "[a-z ]{0,12}",
+            t in 0.5f64..1.0,
+        ) {
+            let exact = strsim::jaro_winkler(&a, &b) >= t;
+            proptest::prop_assert_eq!(jaro_winkler_at_least(&a, &b, t), exact);
+        }
+
+        /// The same for near spellings: one letter replaced, dropped, or two swapped.
+        #[test]
+        fn jaro_winkler_bound_keeps_every_near_spelling(
+            a in "[a-z]{1,12}",
+            at in 0usize..12,
+            letter in proptest::char::range('a', 'z'),
+            edit in 0u8..3,
+            t in 0.7f64..1.0,
+        ) {
+            let mut chars: Vec<char> = a.chars().collect();
+            let k = at % chars.len();
+            match edit {
+                0 => chars[k] = letter,
+                1 => {
+                    chars.remove(k);
+                }
+                _ => {
+                    let next = (k + 1) % chars.len();
+                    chars.swap(k, next);
+                }
+            }
+            let b: String = chars.into_iter().collect();
+            let exact = strsim::jaro_winkler(&a, &b) >= t;
+            proptest::prop_assert_eq!(jaro_winkler_at_least(&a, &b, t), exact);
+        }
+    }
+
+    #[test]
+    fn jaro_winkler_bound_keeps_near_spellings() {
+        assert!(jaro_winkler_at_least("zhangwei", "zhangwie", 0.94));
+        assert!(!jaro_winkler_at_least("zhangwei", "liuxiuying", 0.94));
+        assert!(
+            jaro_winkler_at_least("张伟", "张伟", 0.94),
+            "non-ASCII goes to strsim"
+        );
     }
 
     #[test]
