@@ -517,20 +517,55 @@ async fn insert_rows(
     rows: Vec<Vec<Value>>,
 ) -> Result<(), RegistryError> {
     let per = (PARAMETERS / columns.len()).max(1);
-    for chunk in rows.chunks(per) {
-        let sql = insert_sql(table, columns, chunk.len(), backend);
-        let mut q: Query<'_, Any, AnyArguments> = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Value::Int(i) => q.bind(*i),
-                    Value::Text(t) => q.bind(t.clone()),
-                };
-            }
-        }
-        q.execute(&mut **tx).await?;
+    let full = insert_sql(table, columns, per, backend);
+    let mut rows = rows.into_iter();
+    // Binding a statement's values and executing it overlap: while the database (SQLite's worker
+    // thread, PostgreSQL's server) runs one statement, the next one's values are bound here.
+    let mut next = bind_chunk(&mut rows, per, &full, table, columns, backend);
+    while let Some(query) = next.take() {
+        let mut execution = std::pin::pin!(query.execute(&mut **tx));
+        // the first poll hands the statement over; then bind the next chunk; then wait
+        let early = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(execution.as_mut(), cx))
+        })
+        .await;
+        next = bind_chunk(&mut rows, per, &full, table, columns, backend);
+        match early {
+            std::task::Poll::Ready(result) => result?,
+            std::task::Poll::Pending => execution.await?,
+        };
     }
     Ok(())
+}
+
+/// The INSERT of the next `per` rows (moved, not copied), or `None` when no rows are left.
+fn bind_chunk<'q>(
+    rows: &mut std::vec::IntoIter<Vec<Value>>,
+    per: usize,
+    full: &str,
+    table: &str,
+    columns: &[&str],
+    backend: Backend,
+) -> Option<Query<'q, Any, AnyArguments>> {
+    let chunk: Vec<Vec<Value>> = rows.by_ref().take(per).collect();
+    if chunk.is_empty() {
+        return None;
+    }
+    let sql = if chunk.len() == per {
+        full.to_string()
+    } else {
+        insert_sql(table, columns, chunk.len(), backend)
+    };
+    let mut q: Query<'q, Any, AnyArguments> = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for row in chunk {
+        for v in row {
+            q = match v {
+                Value::Int(i) => q.bind(i),
+                Value::Text(t) => q.bind(t),
+            };
+        }
+    }
+    Some(q)
 }
 
 async fn decisions(
