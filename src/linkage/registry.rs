@@ -28,7 +28,7 @@ use super::households::{self, HouseholdOptions, PersonFacts};
 use super::scoring::{Explanation, Scorer};
 use super::spec::LinkageSpec;
 use super::training::{Model, TermFrequencies};
-use crate::registry::write::{PARAMETERS, insert_sql};
+use crate::registry::write::{Cell, PARAMETERS, insert_rows, insert_sql};
 use crate::registry::{Backend, Registry, RegistryError, now};
 
 /// Mention columns a linkage spec may name.
@@ -503,71 +503,6 @@ fn person_values(members: &[&Mention]) -> [Option<String>; 7] {
     PERSON_VALUE_COLUMNS.map(|c| most_common(members.iter().map(|m| m.value(c))))
 }
 
-/// Owned SQL values for bulk inserts.
-enum Value {
-    Int(i64),
-    Text(Option<String>),
-}
-
-async fn insert_rows(
-    tx: &mut sqlx::Transaction<'_, Any>,
-    backend: Backend,
-    table: &str,
-    columns: &[&str],
-    rows: Vec<Vec<Value>>,
-) -> Result<(), RegistryError> {
-    let per = (PARAMETERS / columns.len()).max(1);
-    let full = insert_sql(table, columns, per, backend);
-    let mut rows = rows.into_iter();
-    // Binding a statement's values and executing it overlap: while the database (SQLite's worker
-    // thread, PostgreSQL's server) runs one statement, the next one's values are bound here.
-    let mut next = bind_chunk(&mut rows, per, &full, table, columns, backend);
-    while let Some(query) = next.take() {
-        let mut execution = std::pin::pin!(query.execute(&mut **tx));
-        // the first poll hands the statement over; then bind the next chunk; then wait
-        let early = std::future::poll_fn(|cx| {
-            std::task::Poll::Ready(std::future::Future::poll(execution.as_mut(), cx))
-        })
-        .await;
-        next = bind_chunk(&mut rows, per, &full, table, columns, backend);
-        match early {
-            std::task::Poll::Ready(result) => result?,
-            std::task::Poll::Pending => execution.await?,
-        };
-    }
-    Ok(())
-}
-
-/// The INSERT of the next `per` rows (moved, not copied), or `None` when no rows are left.
-fn bind_chunk<'q>(
-    rows: &mut std::vec::IntoIter<Vec<Value>>,
-    per: usize,
-    full: &str,
-    table: &str,
-    columns: &[&str],
-    backend: Backend,
-) -> Option<Query<'q, Any, AnyArguments>> {
-    let chunk: Vec<Vec<Value>> = rows.by_ref().take(per).collect();
-    if chunk.is_empty() {
-        return None;
-    }
-    let sql = if chunk.len() == per {
-        full.to_string()
-    } else {
-        insert_sql(table, columns, chunk.len(), backend)
-    };
-    let mut q: Query<'q, Any, AnyArguments> = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for row in chunk {
-        for v in row {
-            q = match v {
-                Value::Int(i) => q.bind(i),
-                Value::Text(t) => q.bind(t),
-            };
-        }
-    }
-    Some(q)
-}
-
 async fn decisions(
     registry: &Registry,
     index: &HashMap<i64, u32>,
@@ -778,14 +713,14 @@ async fn full_run(
             .map_err(RegistryError::from)?;
     }
     let stamp = now();
-    let links: Vec<Vec<Value>> = mentions
+    let links: Vec<Vec<Cell>> = mentions
         .iter()
         .enumerate()
         .map(|(i, m)| {
             vec![
-                Value::Int(m.id),
-                Value::Text(Some(ids[&resolution.clusters[i]].clone())),
-                Value::Text(Some(stamp.clone())),
+                Cell::Int(m.id),
+                Cell::Text(Some(ids[&resolution.clusters[i]].clone())),
+                Cell::Text(Some(stamp.clone())),
             ]
         })
         .collect();
@@ -795,6 +730,7 @@ async fn full_run(
         "mention_links",
         &["mention_id", "person_id", "linked_at"],
         links,
+        None,
     )
     .await?;
     write_persons_and_households(&mut tx, backend, &persons, &stamp).await?;
@@ -811,6 +747,7 @@ async fn full_run(
         "linkage_keys",
         &["key", "mention_id"],
         key_rows,
+        None,
     )
     .await?;
     sqlx::query("CREATE INDEX linkage_keys_by_key ON linkage_keys (key)")
@@ -831,9 +768,9 @@ async fn full_run(
             for (sym, count) in counts.iter().enumerate() {
                 if *count > 0 {
                     freq_rows.push(vec![
-                        Value::Text(Some(name.clone())),
-                        Value::Text(Some(data.columns[cmp.field].text(sym as u32).to_string())),
-                        Value::Int(*count as i64),
+                        Cell::Text(Some(name.clone())),
+                        Cell::Text(Some(data.columns[cmp.field].text(sym as u32).to_string())),
+                        Cell::Int(*count as i64),
                     ]);
                 }
             }
@@ -845,6 +782,7 @@ async fn full_run(
         "linkage_frequencies",
         &["field", "value", "count"],
         freq_rows,
+        None,
     )
     .await?;
     let stored = StoredModel {
@@ -885,7 +823,7 @@ fn key_rows(
     keys: &[Vec<u64>],
     mention_id: impl Fn(usize) -> i64,
     max_block: Option<usize>,
-) -> Vec<Vec<Value>> {
+) -> Vec<Vec<Cell>> {
     let mut rows = Vec::new();
     for (r, rule_keys) in keys.iter().enumerate() {
         let mut sizes: HashMap<u64, usize> = HashMap::new();
@@ -896,7 +834,7 @@ fn key_rows(
         }
         for (i, k) in rule_keys.iter().enumerate() {
             if *k != 0 && max_block.is_none_or(|most| sizes[k] <= most) {
-                rows.push(vec![Value::Int(rule_key(r, *k)), Value::Int(mention_id(i))]);
+                rows.push(vec![Cell::Int(rule_key(r, *k)), Cell::Int(mention_id(i))]);
             }
         }
     }
@@ -945,25 +883,26 @@ async fn insert_persons(
     persons: &[PersonRow],
     stamp: &str,
 ) -> Result<(), RegistryError> {
-    let rows: Vec<Vec<Value>> = persons
+    let rows: Vec<Vec<Cell>> = persons
         .iter()
         .map(|p| {
             let mut row = vec![
-                Value::Text(Some(p.id.clone())),
-                Value::Text(Some(p.household.clone())),
-                Value::Text(Some(p.role.to_string())),
+                Cell::Text(Some(p.id.clone())),
+                Cell::Text(Some(p.household.clone())),
+                Cell::Text(Some(p.role.to_string())),
             ];
-            row.extend(p.values.iter().map(|v| Value::Text(v.clone())));
-            row.push(Value::Int(p.mentions as i64));
-            row.push(Value::Text(Some(stamp.to_string())));
-            row.push(Value::Text(Some(stamp.to_string())));
+            row.extend(p.values.iter().map(|v| Cell::Text(v.clone())));
+            row.push(Cell::Int(p.mentions as i64));
+            row.push(Cell::Text(Some(stamp.to_string())));
+            row.push(Cell::Text(Some(stamp.to_string())));
             row
         })
         .collect();
     let mut columns = vec!["person_id", "household_id", "household_role"];
     columns.extend(PERSON_VALUE_COLUMNS);
     columns.extend(["mentions", "created_at", "updated_at"]);
-    insert_rows(tx, backend, "persons", &columns, rows).await
+    insert_rows(tx, backend, "persons", &columns, rows, None).await?;
+    Ok(())
 }
 
 async fn write_persons_and_households(
@@ -995,15 +934,15 @@ async fn write_persons_and_households(
             .and_then(|h| h.values[6].clone())
             .or_else(|| members.iter().find_map(|m| m.values[6].clone()));
         rows.push(vec![
-            Value::Text(Some(id.to_string())),
-            Value::Text(head.map(|h| h.id.clone())),
-            Value::Text(address),
-            Value::Text(region),
-            Value::Text(None),
-            Value::Text(None),
-            Value::Int(count as i64),
-            Value::Text(Some(stamp.to_string())),
-            Value::Text(Some(stamp.to_string())),
+            Cell::Text(Some(id.to_string())),
+            Cell::Text(head.map(|h| h.id.clone())),
+            Cell::Text(address),
+            Cell::Text(region),
+            Cell::Text(None),
+            Cell::Text(None),
+            Cell::Int(count as i64),
+            Cell::Text(Some(stamp.to_string())),
+            Cell::Text(Some(stamp.to_string())),
         ]);
     }
     insert_rows(
@@ -1022,8 +961,10 @@ async fn write_persons_and_households(
             "updated_at",
         ],
         rows,
+        None,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 async fn write_changes(
@@ -1036,11 +977,11 @@ async fn write_changes(
         .iter()
         .map(|c| {
             vec![
-                Value::Text(Some(stamp.to_string())),
-                Value::Text(Some(c.kind.to_string())),
-                Value::Text(Some(c.subject.clone())),
-                Value::Text(c.other.clone()),
-                Value::Text(Some(c.reason.clone())),
+                Cell::Text(Some(stamp.to_string())),
+                Cell::Text(Some(c.kind.to_string())),
+                Cell::Text(Some(c.subject.clone())),
+                Cell::Text(c.other.clone()),
+                Cell::Text(Some(c.reason.clone())),
             ]
         })
         .collect();
@@ -1050,8 +991,10 @@ async fn write_changes(
         "identity_changes",
         &["changed_at", "kind", "subject_id", "other_id", "reason"],
         rows,
+        None,
     )
-    .await
+    .await?;
+    Ok(())
 }
 
 /// At most this many uncertain pairs are queued per run, the strongest first: a queue nobody can
@@ -1344,14 +1287,14 @@ async fn incremental(
         .await
         .map_err(RegistryError::from)?;
     }
-    let links: Vec<Vec<Value>> = all
+    let links: Vec<Vec<Cell>> = all
         .iter()
         .enumerate()
         .map(|(i, m)| {
             vec![
-                Value::Int(m.id),
-                Value::Text(Some(ids[&resolution.clusters[i]].clone())),
-                Value::Text(Some(stamp.clone())),
+                Cell::Int(m.id),
+                Cell::Text(Some(ids[&resolution.clusters[i]].clone())),
+                Cell::Text(Some(stamp.clone())),
             ]
         })
         .collect();
@@ -1361,6 +1304,7 @@ async fn incremental(
         "mention_links",
         &["mention_id", "person_id", "linked_at"],
         links,
+        None,
     )
     .await?;
     let h_list: Vec<String> = households_touched
@@ -1404,6 +1348,7 @@ async fn incremental(
         "linkage_keys",
         &["key", "mention_id"],
         key_rows,
+        None,
     )
     .await?;
     write_changes(&mut tx, backend, &changes, &stamp).await?;

@@ -83,6 +83,107 @@ pub(crate) fn insert_sql(table: &str, columns: &[&str], rows: usize, backend: Ba
     sql
 }
 
+/// One value of a bulk insert.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    /// Text or NULL.
+    Text(Option<String>),
+    /// Integer.
+    Int(i64),
+}
+
+impl From<String> for Cell {
+    fn from(value: String) -> Cell {
+        Cell::Text(Some(value))
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(value: &str) -> Cell {
+        Cell::Text(Some(value.to_string()))
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(value: Option<String>) -> Cell {
+        Cell::Text(value)
+    }
+}
+
+impl From<i64> for Cell {
+    fn from(value: i64) -> Cell {
+        Cell::Int(value)
+    }
+}
+
+/// Inserts `rows` into `table` in multi-row statements sized by [`PARAMETERS`]; with
+/// `returning`, the rows it names come back. Without it, binding a statement's values and
+/// executing it overlap: while the database (SQLite's worker thread, PostgreSQL's server) runs one
+/// statement, the next one's values are bound here.
+pub(crate) async fn insert_rows(
+    tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<Cell>>,
+    returning: Option<&str>,
+) -> Result<Vec<sqlx::any::AnyRow>, RegistryError> {
+    let per = (PARAMETERS / columns.len()).max(1);
+    let mut rows = rows.into_iter();
+    let mut out = Vec::new();
+    let mut next = bind_chunk(&mut rows, per, table, columns, backend, returning);
+    while let Some(query) = next.take() {
+        if returning.is_some() {
+            out.extend(query.fetch_all(&mut **tx).await?);
+            next = bind_chunk(&mut rows, per, table, columns, backend, returning);
+            continue;
+        }
+        let mut execution = std::pin::pin!(query.execute(&mut **tx));
+        // the first poll hands the statement over; then bind the next chunk; then wait
+        let early = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::future::Future::poll(execution.as_mut(), cx))
+        })
+        .await;
+        next = bind_chunk(&mut rows, per, table, columns, backend, returning);
+        match early {
+            std::task::Poll::Ready(result) => result?,
+            std::task::Poll::Pending => execution.await?,
+        };
+    }
+    Ok(out)
+}
+
+/// The INSERT of the next `per` rows (moved, not copied), or `None` when no rows are left.
+fn bind_chunk<'q>(
+    rows: &mut std::vec::IntoIter<Vec<Cell>>,
+    per: usize,
+    table: &str,
+    columns: &[&str],
+    backend: Backend,
+    returning: Option<&str>,
+) -> Option<Query<'q, Any, AnyArguments>> {
+    let chunk: Vec<Vec<Cell>> = rows.by_ref().take(per).collect();
+    if chunk.is_empty() {
+        return None;
+    }
+    // table and column names are constants of this crate, values are bound
+    let mut sql = insert_sql(table, columns, chunk.len(), backend);
+    if let Some(returning) = returning {
+        sql.push_str(" RETURNING ");
+        sql.push_str(returning);
+    }
+    let mut query: Query<'q, Any, AnyArguments> = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for row in chunk {
+        for cell in row {
+            query = match cell {
+                Cell::Text(text) => query.bind(text),
+                Cell::Int(int) => query.bind(int),
+            };
+        }
+    }
+    Some(query)
+}
+
 /// What is known about a file before its rows are stored.
 #[derive(Debug, Clone)]
 pub struct FileMeta {

@@ -11,7 +11,7 @@ use sqlx::Row;
 use super::RiskError;
 use super::flags::{HISTORY_COLUMNS, history_row};
 use super::rules::Level;
-use super::store::insert_rows;
+use crate::registry::write::insert_rows;
 use crate::registry::{Registry, now};
 
 /// Where a case stands.
@@ -399,7 +399,7 @@ async fn record(
     update_sql: &'static str,
     update_binds: Vec<Option<String>>,
     flag_id: i64,
-    history: Vec<super::store::Cell>,
+    history: Vec<crate::registry::write::Cell>,
 ) -> Result<(), RiskError> {
     let mut tx = registry.pool().begin().await?;
     let mut query = sqlx::query(update_sql);

@@ -16,8 +16,8 @@ use super::cases::Status;
 use super::evaluate::{Assessment, Evaluator};
 use super::responsibility::{due_date, responsible_unit};
 use super::rules::{Level, RuleSet};
-use super::store::{Cell, insert_rows};
 use super::view::{HouseholdView, load_view};
+use crate::registry::write::{Cell, insert_rows};
 use crate::registry::{Registry, now};
 
 /// What one evaluation found and changed.

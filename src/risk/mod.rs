@@ -23,7 +23,6 @@ pub mod report;
 pub mod responsibility;
 pub mod rules;
 pub mod spec;
-mod store;
 pub mod view;
 
 pub use cases::Status;
