@@ -70,6 +70,36 @@ pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(paths)
 }
 
+/// Reads every `*.toml` of `dir` as `(file name, text)` pairs and validates them with
+/// `validate`, reporting files that cannot be read together with `validate`'s problems. A
+/// missing folder holds nothing (`empty`).
+pub fn load_toml_dir<T>(
+    dir: &Path,
+    empty: T,
+    validate: impl FnOnce(&[(String, String)]) -> Result<T, ConfigErrors>,
+) -> Result<T, ConfigErrors> {
+    if !dir.exists() {
+        return Ok(empty);
+    }
+    let paths = toml_files(dir).map_err(|e| ConfigErrors(vec![e]))?;
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => sources.push((path.display().to_string(), text)),
+            Err(e) => errors.push(format!("{}: cannot read: {e}", path.display())),
+        }
+    }
+    match validate(&sources) {
+        Ok(set) if errors.is_empty() => Ok(set),
+        Ok(_) => Err(ConfigErrors(errors)),
+        Err(ConfigErrors(more)) => {
+            errors.extend(more);
+            Err(ConfigErrors(errors))
+        }
+    }
+}
+
 /// `lifeline.toml`: where everything is. Every key is optional; relative paths are taken from
 /// the folder holding the file.
 #[derive(Debug, Clone, Default, Deserialize)]

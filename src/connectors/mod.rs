@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use crate::config::{ConfigErrors, Problems, toml_files};
+use crate::config::{ConfigErrors, Problems, load_toml_dir};
 use crate::ingest::Receipt;
 use crate::ingest::pull::{PullOutcome, WriterGone};
 use crate::mapping::MappingSet;
@@ -128,27 +128,10 @@ impl ConnectorSet {
     /// Loads every `*.toml` of `dir` (a missing folder means no connectors), checking mapping
     /// names against `mappings`.
     pub fn load_dir(dir: &Path, mappings: &MappingSet) -> Result<ConnectorSet, ConfigErrors> {
-        if !dir.exists() {
-            return Ok(ConnectorSet::default());
-        }
-        let paths = toml_files(dir).map_err(|e| ConfigErrors(vec![e]))?;
-        let mut sources = Vec::new();
-        let mut errors = Vec::new();
-        for path in paths {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => sources.push((path.display().to_string(), text)),
-                Err(e) => errors.push(format!("{}: cannot read: {e}", path.display())),
-            }
-        }
         let base = dir.parent().map(Path::to_path_buf).unwrap_or_default();
-        match ConnectorSet::from_sources(&sources, mappings, &base) {
-            Ok(set) if errors.is_empty() => Ok(set),
-            Ok(_) => Err(ConfigErrors(errors)),
-            Err(ConfigErrors(more)) => {
-                errors.extend(more);
-                Err(ConfigErrors(errors))
-            }
-        }
+        load_toml_dir(dir, ConnectorSet::default(), |sources| {
+            ConnectorSet::from_sources(sources, mappings, &base)
+        })
     }
 
     /// Validates `(file name, TOML text)` pairs, reporting every problem at once. Relative

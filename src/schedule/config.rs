@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::SHANGHAI;
-use crate::config::{ConfigErrors, Problems, toml_files};
+use crate::config::{ConfigErrors, Problems, load_toml_dir};
 use crate::connectors::{ConnectorKind, ConnectorSet};
 
 /// The keys of a schedule file.
@@ -173,26 +173,9 @@ impl JobSet {
     /// Loads every `*.toml` of `dir` (a missing folder means no jobs), checking connector
     /// names against `connectors`.
     pub fn load_dir(dir: &Path, connectors: &ConnectorSet) -> Result<JobSet, ConfigErrors> {
-        if !dir.exists() {
-            return Ok(JobSet::default());
-        }
-        let paths = toml_files(dir).map_err(|e| ConfigErrors(vec![e]))?;
-        let mut sources = Vec::new();
-        let mut errors = Vec::new();
-        for path in paths {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => sources.push((path.display().to_string(), text)),
-                Err(e) => errors.push(format!("{}: cannot read: {e}", path.display())),
-            }
-        }
-        match JobSet::from_sources(&sources, connectors) {
-            Ok(set) if errors.is_empty() => Ok(set),
-            Ok(_) => Err(ConfigErrors(errors)),
-            Err(ConfigErrors(more)) => {
-                errors.extend(more);
-                Err(ConfigErrors(errors))
-            }
-        }
+        load_toml_dir(dir, JobSet::default(), |sources| {
+            JobSet::from_sources(sources, connectors)
+        })
     }
 
     /// Validates `(file name, TOML text)` pairs, reporting every problem at once.
