@@ -2,8 +2,6 @@
 //! (0 = missing) so that blocking, exact comparison and term frequencies work on integers, with the
 //! strings kept once for the similarity levels.
 
-use std::collections::HashMap;
-
 use super::chinese::name_form;
 use super::spec::{FieldKind, LinkageSpec};
 use crate::normalize::dates::parse_date;
@@ -14,14 +12,15 @@ use crate::normalize::names::to_half_width;
 /// Strings of one column, each stored once; symbol 0 is "missing".
 #[derive(Debug, Default)]
 pub struct Interner {
-    index: HashMap<Box<str>, u32>,
+    /// A fast hash: interning is most of preparing a million mentions.
+    index: foldhash::HashMap<Box<str>, u32>,
     strings: Vec<Box<str>>,
 }
 
 impl Interner {
     fn new() -> Interner {
         Interner {
-            index: HashMap::new(),
+            index: foldhash::HashMap::default(),
             strings: vec!["".into()],
         }
     }

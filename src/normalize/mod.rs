@@ -17,6 +17,9 @@ pub const PLACEHOLDERS: &[&str] = &[
     "none", "n/a", "na",
 ];
 
+/// Characters of the longest of the [`PLACEHOLDERS`].
+const LONGEST_PLACEHOLDER: usize = 4;
+
 /// Whether `text` is one of the [`PLACEHOLDERS`]. Runs for every text cell, so it does not
 /// allocate; the empty string is not a placeholder (callers treat blanks themselves).
 pub fn is_placeholder(text: &str) -> bool {
@@ -24,17 +27,34 @@ pub fn is_placeholder(text: &str) -> bool {
     if text.is_empty() || text.len() > 24 {
         return false;
     }
-    let folded = || {
-        text.chars()
-            .filter(|&c| !names::is_blank(c))
-            .map(|c| names::to_half_width(c).to_ascii_lowercase())
-    };
-    PLACEHOLDERS.iter().any(|p| folded().eq(p.chars()))
+    // folded once; a name, an ID number or a date is longer than any placeholder and stops here
+    let mut folded = ['\0'; LONGEST_PLACEHOLDER];
+    let mut len = 0;
+    for c in text.chars().filter(|&c| !names::is_blank(c)) {
+        if len == LONGEST_PLACEHOLDER {
+            return false;
+        }
+        folded[len] = names::to_half_width(c).to_ascii_lowercase();
+        len += 1;
+    }
+    let folded = &folded[..len];
+    PLACEHOLDERS
+        .iter()
+        .any(|p| p.chars().eq(folded.iter().copied()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_placeholder_is_longer_than_the_folding_buffer() {
+        let longest = PLACEHOLDERS.iter().map(|p| p.chars().count()).max();
+        assert_eq!(longest, Some(LONGEST_PLACEHOLDER));
+        assert!(is_placeholder("N / A "));
+        assert!(!is_placeholder("nones"));
+        assert!(!is_placeholder("34112519850403211X"));
+    }
 
     #[test]
     fn placeholders_match_across_widths_cases_and_blanks() {

@@ -44,6 +44,9 @@ pub enum RegistryError {
     /// A query failed.
     #[error("registry query failed: {0}")]
     Query(#[from] sqlx::Error),
+    /// The database answered with something lifeline cannot read.
+    #[error("the registry returned data lifeline cannot read: {0}")]
+    Unreadable(String),
     /// Creating the folder of a SQLite file failed.
     #[error("cannot create the folder for {path}: {source}")]
     Folder {
