@@ -596,9 +596,11 @@ async fn decisions(
     Ok(c)
 }
 
+/// Pairs of persons named on one row (subject and each related person); `person_of` gives the
+/// person of a mention, `None` for mentions left out.
 fn same_row_pairs(
     mentions: &[Mention],
-    person_of: &(dyn Fn(usize) -> u32 + Sync),
+    person_of: &(dyn Fn(usize) -> Option<u32> + Sync),
 ) -> Vec<(u32, u32)> {
     let mut by_row: HashMap<(i64, &str, i64), Vec<usize>> = HashMap::new();
     for (i, m) in mentions.iter().enumerate() {
@@ -615,8 +617,10 @@ fn same_row_pairs(
             .copied()
             .unwrap_or(group[0]);
         for &i in group {
-            if i != subject {
-                pairs.push((person_of(subject), person_of(i)));
+            if i != subject
+                && let (Some(a), Some(b)) = (person_of(subject), person_of(i))
+            {
+                pairs.push((a, b));
             }
         }
     }
@@ -753,7 +757,7 @@ async fn full_run(
         })
         .collect();
     let clusters = &resolution.clusters;
-    let same_row = same_row_pairs(&mentions, &|i| person_index[&clusters[i]]);
+    let same_row = same_row_pairs(&mentions, &|i| Some(person_index[&clusters[i]]));
     let (household_label, _) = households::build(&facts, &same_row, options);
     let mut hseq = sequence(registry, 'H', "households", "household_id").await?;
     let old_household: Vec<Option<String>> = person_ids
@@ -1173,6 +1177,10 @@ async fn incremental(
     }
     // Existing mentions sharing a blocking key with a new one, then every mention of their persons.
     let new_data = dataset(spec, &new);
+    tracing::debug!(
+        "incremental: read the new mentions at {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
     let new_keys = blocking::all_keys(spec, &new_data);
     let mut keys: Vec<i64> = Vec::new();
     for (r, rule_keys) in new_keys.iter().enumerate() {
@@ -1215,6 +1223,10 @@ async fn incremental(
         existing.extend(load_mentions(registry, &filter, &[]).await?);
     }
     summary.compared_existing = existing.len();
+    tracing::debug!(
+        "incremental: read the existing mentions sharing a key at {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
     let n_existing = existing.len();
     let mut all = existing;
     all.extend(new);
@@ -1241,6 +1253,10 @@ async fn incremental(
     summary.seconds[0] = (t1 - t0).as_secs_f64();
     let tf = stored_frequencies(registry, spec, &data, &stored, true).await?;
     let scorer = Scorer::with_frequencies(spec, &stored.model, tf);
+    tracing::debug!(
+        "incremental: read term frequencies at {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
     let resolution = super::resolve_scored(
         spec,
         &data,
@@ -1250,6 +1266,10 @@ async fn incremental(
         |i, j| i as usize >= n_existing || j as usize >= n_existing,
     );
     summary.pairs = resolution.candidates.len();
+    tracing::debug!(
+        "incremental: scored and clustered at {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
     let r = &resolution.refusals;
     summary.refused = r.different_ids + r.same_row + r.cannot_link;
     let mut changes = Vec::new();
@@ -1259,11 +1279,30 @@ async fn incremental(
     let ids = assign_ids(&resolution.clusters, &old, &mut seq, &mut changes);
     summary.new_persons = (seq.next - before) as usize;
     summary.merges = changes.iter().filter(|c| c.kind == "merge").count();
-    // Persons touched: every cluster here.
+    // Persons touched: clusters holding a new mention or a mention whose person changes, and the
+    // clusters of every person that loses a mention. The other existing persons read here (they
+    // only shared a blocking key with the batch) are exactly as stored and are not rewritten.
+    let clusters = &resolution.clusters;
+    let moved = |i: usize| all[i].person_id.as_deref() != Some(ids[&clusters[i]].as_str());
+    let losing: HashSet<&str> = (0..n_existing)
+        .filter(|&i| moved(i))
+        .filter_map(|i| all[i].person_id.as_deref())
+        .collect();
+    let changed: HashSet<u32> = (0..all.len())
+        .filter(|&i| {
+            moved(i)
+                || all[i]
+                    .person_id
+                    .as_deref()
+                    .is_some_and(|p| losing.contains(p))
+        })
+        .map(|i| clusters[i])
+        .collect();
+    let in_changed = |i: usize| changed.contains(&clusters[i]);
     let mut members: HashMap<&str, Vec<&Mention>> = HashMap::new();
-    for (i, m) in all.iter().enumerate() {
+    for (i, m) in all.iter().enumerate().filter(|(i, _)| in_changed(*i)) {
         members
-            .entry(ids[&resolution.clusters[i]].as_str())
+            .entry(ids[&clusters[i]].as_str())
             .or_default()
             .push(m);
     }
@@ -1329,7 +1368,9 @@ async fn incremental(
             phone: v[4].clone(),
         })
         .collect();
-    let mut same_row = same_row_pairs(&all, &|i| pidx[ids[&resolution.clusters[i]].as_str()]);
+    let mut same_row = same_row_pairs(&all, &|i| {
+        in_changed(i).then(|| pidx[ids[&clusters[i]].as_str()])
+    });
     // Persons already sharing a household stay together.
     let mut by_household: HashMap<&str, u32> = HashMap::new();
     for (k, p) in touched.iter().enumerate() {
@@ -1374,6 +1415,10 @@ async fn incremental(
     let backend = registry.backend();
     let stamp = now();
     let mut tx = registry.pool().begin().await.map_err(RegistryError::from)?;
+    tracing::debug!(
+        "incremental: built persons and households at {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
     // Replace the touched persons and households (their other members keep their rows).
     let households_touched: HashSet<&str> = old_h
         .iter()
@@ -1381,11 +1426,14 @@ async fn incremental(
         .map(String::as_str)
         .chain(household_ids.values().map(String::as_str))
         .collect();
-    let person_list: Vec<String> = touched
+    let mut person_list: Vec<String> = touched
         .iter()
         .map(|s| s.to_string())
         .chain(retired.iter().cloned())
+        .chain(losing.iter().map(|s| s.to_string()))
         .collect();
+    person_list.sort_unstable();
+    person_list.dedup();
     for chunk in person_list.chunks(2_000) {
         let list: Vec<String> = chunk
             .iter()
@@ -1409,10 +1457,11 @@ async fn incremental(
     let links: Vec<Vec<Cell>> = all
         .iter()
         .enumerate()
+        .filter(|(i, _)| in_changed(*i))
         .map(|(i, m)| {
             vec![
                 Cell::Int(m.id),
-                Cell::Text(Some(ids[&resolution.clusters[i]].clone())),
+                Cell::Text(Some(ids[&clusters[i]].clone())),
                 Cell::Text(Some(stamp.clone())),
             ]
         })
@@ -1480,6 +1529,7 @@ async fn incremental(
     )
     .await?;
     tx.commit().await.map_err(RegistryError::from)?;
+    tracing::debug!("incremental: wrote at {:.2} s", t0.elapsed().as_secs_f64());
     summary.seconds[2] = t2.elapsed().as_secs_f64();
     summary.persons = count(registry, "persons").await?;
     summary.households = count(registry, "households").await?;
