@@ -255,21 +255,33 @@ fn place_by_file_name(mentions: &mut [Mention]) {
 }
 
 fn dataset(spec: &LinkageSpec, mentions: &[Mention]) -> Dataset {
-    let mut data = Dataset::new(spec);
     let mut groups: foldhash::HashMap<(i64, &str, i64), u32> = foldhash::HashMap::default();
-    for m in mentions {
-        let next = groups.len() as u32;
-        let group = *groups
-            .entry((m.file_id, m.sheet.as_str(), m.row))
-            .or_insert(next);
-        let values: Vec<Vec<Option<&str>>> = spec
-            .fields
+    let row_group: Vec<u32> = mentions
+        .iter()
+        .map(|m| {
+            let next = groups.len() as u32;
+            *groups
+                .entry((m.file_id, m.sheet.as_str(), m.row))
+                .or_insert(next)
+        })
+        .collect();
+    // where each field's columns sit in Mention::values (check_spec has checked the names)
+    let positions: Vec<Vec<Option<usize>>> = spec
+        .fields
+        .iter()
+        .map(|f| {
+            f.columns
+                .iter()
+                .map(|c| MENTION_COLUMNS.iter().position(|k| k == c))
+                .collect()
+        })
+        .collect();
+    Dataset::from_fn(spec, mentions.len(), row_group, |i, f| {
+        positions[f]
             .iter()
-            .map(|f| f.columns.iter().map(|c| m.value(c)).collect())
-            .collect();
-        data.push(&values, 0, group);
-    }
-    data
+            .map(|k| k.and_then(|k| mentions[i].values[k].as_deref()))
+            .collect()
+    })
 }
 
 /// The model stored by a full run.

@@ -224,7 +224,7 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
         // "无" is "nothing" in most columns, but a declared code word where a mapping lists it
         // (house damage 无 = none)
         let declared_word = match &def.target {
-            Target::Attribute { codes, .. } => {
+            Target::Attribute { codes, .. } if !codes.is_empty() => {
                 codes.contains_key(&normalize_value(&cell_text(cell)))
             }
             _ => false,
