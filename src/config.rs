@@ -70,6 +70,23 @@ pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(paths)
 }
 
+/// `(file name, text)` of each file read.
+pub type Sources = Vec<(String, String)>;
+
+/// The `*.toml` files of `dir` as `(file name, text)` pairs, sorted, and a problem for each file
+/// that cannot be read; `Err` when the folder cannot be read.
+pub fn read_toml_files(dir: &Path) -> Result<(Sources, Vec<String>), String> {
+    let mut sources = Vec::new();
+    let mut errors = Vec::new();
+    for path in toml_files(dir)? {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => sources.push((path.display().to_string(), text)),
+            Err(e) => errors.push(format!("{}: cannot read: {e}", path.display())),
+        }
+    }
+    Ok((sources, errors))
+}
+
 /// Reads every `*.toml` of `dir` as `(file name, text)` pairs and validates them with
 /// `validate`, reporting files that cannot be read together with `validate`'s problems. A
 /// missing folder holds nothing (`empty`).
@@ -81,15 +98,7 @@ pub fn load_toml_dir<T>(
     if !dir.exists() {
         return Ok(empty);
     }
-    let paths = toml_files(dir).map_err(|e| ConfigErrors(vec![e]))?;
-    let mut sources = Vec::new();
-    let mut errors = Vec::new();
-    for path in paths {
-        match std::fs::read_to_string(&path) {
-            Ok(text) => sources.push((path.display().to_string(), text)),
-            Err(e) => errors.push(format!("{}: cannot read: {e}", path.display())),
-        }
-    }
+    let (sources, mut errors) = read_toml_files(dir).map_err(|e| ConfigErrors(vec![e]))?;
     match validate(&sources) {
         Ok(set) if errors.is_empty() => Ok(set),
         Ok(_) => Err(ConfigErrors(errors)),

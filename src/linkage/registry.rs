@@ -114,10 +114,6 @@ const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.ro
      LEFT JOIN records r ON r.file_id = m.file_id AND r.sheet = m.sheet AND r.row_number = m.row_number \
      LEFT JOIN mention_links l ON l.mention_id = m.id";
 
-/// The output columns of [`MENTION_SELECT`].
-const MENTION_FIELDS: &str = "id, file_id, file_name, sheet, row_number, role, mapping, name, \
-     id_number, id_raw, gender, birth_date, phone, region_code, township, village, address, person_id";
-
 /// Mentions per page read.
 const PAGE: usize = 20_000;
 
@@ -144,16 +140,12 @@ fn page_sql(backend: Backend, filter: &str, page_size: usize) -> String {
     } else {
         format!("{filter} AND m.id > $1")
     };
-    let fields = MENTION_FIELDS.split(", ").collect::<Vec<_>>();
-    let (head, tail) = fields.split_at(7);
-    let (values, tail) = tail.split_at(10);
-    // the ten values form one nested array, as RawMention reads them
+    // the output columns of MENTION_SELECT, the values of MENTION_COLUMNS as one nested array,
+    // as RawMention reads them
     let element = |array: &str| {
         format!(
-            "{array}({}, {array}({}), {})",
-            head.join(", "),
-            values.join(", "),
-            tail.join(", ")
+            "{array}(id, file_id, file_name, sheet, row_number, role, mapping, {array}({}), person_id)",
+            MENTION_COLUMNS.join(", ")
         )
     };
     let page = format!("{MENTION_SELECT} {filter} ORDER BY m.id LIMIT {page_size}");

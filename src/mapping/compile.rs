@@ -187,22 +187,8 @@ pub const BUILT_IN: &[(&str, &str)] = &[
 impl MappingSet {
     /// Loads every `*.toml` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<MappingSet, MappingErrors> {
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            MappingErrors(vec![format!("{}: cannot read folder: {e}", dir.display())])
-        })?;
-        let mut paths: Vec<_> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-            .collect();
-        paths.sort();
-        let mut sources = Vec::new();
-        let mut errors = Vec::new();
-        for path in paths {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => sources.push((path.display().to_string(), text)),
-                Err(e) => errors.push(format!("{}: cannot read: {e}", path.display())),
-            }
-        }
+        let (sources, mut errors) =
+            crate::config::read_toml_files(dir).map_err(|e| MappingErrors(vec![e]))?;
         match MappingSet::from_sources(&sources) {
             Ok(set) if errors.is_empty() => Ok(set),
             Ok(_) => Err(MappingErrors(errors)),

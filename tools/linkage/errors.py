@@ -53,15 +53,20 @@ def main():
         return (f"  {m['pred']:>10} {m['role']:<10} {m['name'] or '-':<6} id={m['id'] or '(' + m['status'] + ':' + m['raw'] + ')'} "
                 f"b={m['birth']} g={m['gender']} ph={m['phone']} {m['place']}  [{m['file']}:{m['row']}]")
 
+    def mixed(groups, part_key):
+        """Groups whose mentions fall into several parts, with the pairs that costs, worst first."""
+        out = []
+        for key, ms in groups.items():
+            parts = Counter(m[part_key] for m in ms)
+            if len(parts) > 1:
+                out.append((pairs(len(ms)) - sum(pairs(n) for n in parts.values()), key, ms, parts))
+        out.sort(reverse=True, key=lambda s: s[0])
+        return out
+
     # false negatives: a true person spread over several predicted persons; pairs lost per split
-    splits = []
+    splits = mixed(by_true, "pred")
     causes = Counter()
-    for person, ms in by_true.items():
-        parts = Counter(m["pred"] for m in ms)
-        if len(parts) < 2:
-            continue
-        lost = pairs(len(ms)) - sum(pairs(n) for n in parts.values())
-        splits.append((lost, person, ms))
+    for _, _, ms, parts in splits:
         # the smaller parts: what kind of mention was left out
         main_part = parts.most_common(1)[0][0]
         for m in ms:
@@ -72,22 +77,14 @@ def main():
     print("\nmissed pairs by the kind of mention left out (approx., vs the largest part):")
     for k, v in causes.most_common():
         print(f"  {v:>8}  {k}")
-    splits.sort(reverse=True, key=lambda s: s[0])
     print(f"\n{len(splits)} true persons split; the worst {show}:")
-    for lost, person, ms in splits[:show]:
+    for lost, person, ms, _ in splits[:show]:
         print(f"{person}: {lost} pairs lost")
         for m in sorted(ms, key=lambda m: m["pred"]):
             print(line(m))
-    merges = []
-    for pred, ms in by_pred.items():
-        parts = Counter(m["tp"] for m in ms)
-        if len(parts) < 2:
-            continue
-        wrong = pairs(len(ms)) - sum(pairs(n) for n in parts.values())
-        merges.append((wrong, pred, ms))
-    merges.sort(reverse=True, key=lambda s: s[0])
+    merges = mixed(by_pred, "tp")
     print(f"\n{len(merges)} predicted persons merge several true persons; the worst {show}:")
-    for wrong, pred, ms in merges[:show]:
+    for wrong, pred, ms, _ in merges[:show]:
         print(f"{pred}: {wrong} wrong pairs")
         for m in sorted(ms, key=lambda m: m["tp"]):
             print(f"  {m['tp']}" + line(m))
