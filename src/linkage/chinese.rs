@@ -75,43 +75,47 @@ pub fn simplify(name: &str) -> String {
 
 /// Prepares a normalized name (as stored by ingest) for comparison.
 pub fn name_form(name: &str) -> NameForm {
-    let written: Vec<char> = name
+    let written: String = name
         .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '.' | '•' | '・'))
         .flat_map(char::to_lowercase)
         .collect();
     let simplified: String = written
-        .iter()
-        .map(|c| *TABLES.simplified.get(c).unwrap_or(c))
+        .chars()
+        .map(|c| *TABLES.simplified.get(&c).unwrap_or(&c))
         .collect();
-    let chars: Vec<char> = simplified.chars().collect();
+    // the first `n` characters of a text
+    let prefix = |text: &str, n: usize| -> usize {
+        text.char_indices().nth(n).map_or(text.len(), |(at, _)| at)
+    };
     let known = |n: usize| -> Option<&'static str> {
-        let as_written: String = written[..n].iter().collect();
-        let folded: String = chars[..n].iter().collect();
         TABLES
             .surnames
-            .get(&as_written)
-            .or_else(|| TABLES.surnames.get(&folded))
+            .get(&written[..prefix(&written, n)])
+            .or_else(|| TABLES.surnames.get(&simplified[..prefix(&simplified, n)]))
             .copied()
     };
-    let chinese = chars
-        .first()
-        .is_some_and(|c| crate::normalize::names::is_cjk(*c));
+    let count = simplified.chars().count();
+    let chinese = simplified
+        .chars()
+        .next()
+        .is_some_and(crate::normalize::names::is_cjk);
     let surname_chars = if !chinese {
         0
-    } else if chars.len() >= 3 && known(2).is_some() {
+    } else if count >= 3 && known(2).is_some() {
         2
     } else {
         1
     };
-    let mut pinyin = String::with_capacity(chars.len() * 4);
-    let mut rest = &chars[..];
+    let mut pinyin = String::with_capacity(simplified.len() + 8);
+    let mut rest = simplified.as_str();
     if surname_chars > 0 {
+        let (surname, given) = simplified.split_at(prefix(&simplified, surname_chars as usize));
         match known(surname_chars as usize) {
             Some(reading) => pinyin.push_str(reading),
-            None => push_readings(&mut pinyin, &chars[..surname_chars as usize]),
+            None => push_readings(&mut pinyin, surname),
         }
-        rest = &chars[surname_chars as usize..];
+        rest = given;
     }
     let surname_pinyin_len = pinyin.len();
     push_readings(&mut pinyin, rest);
@@ -123,8 +127,8 @@ pub fn name_form(name: &str) -> NameForm {
     }
 }
 
-fn push_readings(out: &mut String, chars: &[char]) {
-    for &c in chars {
+fn push_readings(out: &mut String, text: &str) {
+    for c in text.chars() {
         match c.to_pinyin() {
             Some(p) => out.extend(p.plain().chars().map(|c| match c {
                 'ü' => 'v',

@@ -34,8 +34,9 @@ pub fn gamma(comparisons: &[Comparison], data: &Dataset, i: usize, j: usize, out
 /// at most that many matching characters and at most every match as in order; Winkler's bonus
 /// is at most the common prefix (up to four characters) times 0.1 of what is left.
 pub(crate) fn jaro_winkler_at_least(a: &str, b: &str, threshold: f64) -> bool {
-    if a.is_ascii() && b.is_ascii() && !a.is_empty() && !b.is_empty() {
-        let mut counts = [0i32; 128];
+    // (counts fit a byte for text under 256 letters)
+    if a.is_ascii() && b.is_ascii() && !a.is_empty() && !b.is_empty() && a.len() < 256 {
+        let mut counts = [0u8; 128];
         for &c in a.as_bytes() {
             counts[c as usize] += 1;
         }
@@ -87,7 +88,13 @@ fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
             a1 != 0 && a2 != 0 && strsim::levenshtein(col.text(a1), col.text(a2)) as u32 <= k
         }
         (Level::OneEdit, _) => {
-            a1 != 0 && a2 != 0 && one_edit(col.text(a1).as_bytes(), col.text(a2).as_bytes())
+            if a1 == 0 || a2 == 0 {
+                return false;
+            }
+            match (col.packed.get(i), col.packed.get(j)) {
+                (Some(&x), Some(&y)) if x != 0 && y != 0 => one_edit_packed(x, y),
+                _ => one_edit(col.text(a1).as_bytes(), col.text(a2).as_bytes()),
+            }
         }
         (Level::IdPrefix, _) => {
             col.b[i] == col.b[j] && (a1 == 0 || a2 == 0 || col.c[i] == 0 || col.c[j] == 0)
@@ -125,31 +132,88 @@ fn split_date(d: u32) -> (u32, u32, u32) {
 
 /// Same length, differing by one substitution or one swap of adjacent characters.
 pub fn one_edit(x: &[u8], y: &[u8]) -> bool {
-    if x.len() != y.len() || x == y {
+    if x.len() != y.len() {
         return false;
     }
-    let diffs: Vec<usize> = (0..x.len()).filter(|&k| x[k] != y[k]).take(3).collect();
-    match diffs[..] {
-        [_] => true,
-        [p, q] => q == p + 1 && x[p] == y[q] && x[q] == y[p],
+    // positions of the first differences (at most three are needed to decide)
+    let mut diffs = [0usize; 3];
+    let mut n = 0;
+    for k in 0..x.len() {
+        if x[k] != y[k] {
+            if n == 3 {
+                break;
+            }
+            diffs[n] = k;
+            n += 1;
+        }
+    }
+    match n {
+        1 => true,
+        2 => {
+            let (p, q) = (diffs[0], diffs[1]);
+            q == p + 1 && x[p] == y[q] && x[q] == y[p]
+        }
         _ => false,
     }
+}
+
+/// [`one_edit`] on texts packed by [`pack_digits`](super::dataset::pack_digits): the
+/// differing characters are the non-zero nibbles of `x ^ y`.
+pub fn one_edit_packed(x: u128, y: u128) -> bool {
+    const CHARS: u128 = (1 << 120) - 1;
+    const NIBBLE_LOW_BITS: u128 = 0x0011_1111_1111_1111_1111_1111_1111_1111;
+    if x >> 120 != y >> 120 {
+        return false; // lengths differ
+    }
+    let d = (x ^ y) & CHARS;
+    let differing = (d | d >> 1 | d >> 2 | d >> 3) & NIBBLE_LOW_BITS;
+    match differing.count_ones() {
+        1 => true,
+        2 => {
+            let p = differing.trailing_zeros() / 4;
+            let q = (127 - differing.leading_zeros()) / 4;
+            let nibble = |v: u128, k: u32| (v >> (4 * k)) & 0xF;
+            q == p + 1 && nibble(x, p) == nibble(y, q) && nibble(x, q) == nibble(y, p)
+        }
+        _ => false,
+    }
+}
+
+/// The characters of a short name on the stack (most names have two to four), or `None` when
+/// it has more than `N`.
+fn chars_of<const N: usize>(s: &str) -> Option<([char; N], usize)> {
+    let mut out = ['\0'; N];
+    let mut n = 0;
+    for c in s.chars() {
+        *out.get_mut(n)? = c;
+        n += 1;
+    }
+    Some((out, n))
 }
 
 /// Same surname character, the given-name characters in another order (王小明 / 王明小).
 fn given_swapped(x: &str, y: &str) -> bool {
     // cheap checks first: most pairs (all random pairs drawn for u) differ in length or surname
-    if x.len() != y.len() || x.chars().next() != y.chars().next() {
+    if x.len() != y.len() || x.chars().next() != y.chars().next() || x == y {
         return false;
     }
-    let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
-    if x.len() != y.len() || x.len() < 3 || x[0] != y[0] || x == y {
+    let (Some((mut cx, nx)), Some((mut cy, ny))) = (chars_of::<16>(x), chars_of::<16>(y)) else {
+        // a name of more than 16 characters: compare it the long way
+        let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+        if x.len() != y.len() || x.len() < 3 {
+            return false;
+        }
+        let (mut gx, mut gy) = (x[1..].to_vec(), y[1..].to_vec());
+        gx.sort_unstable();
+        gy.sort_unstable();
+        return gx == gy;
+    };
+    if nx != ny || nx < 3 {
         return false;
     }
-    let (mut gx, mut gy) = (x[1..].to_vec(), y[1..].to_vec());
-    gx.sort_unstable();
-    gy.sort_unstable();
-    gx == gy
+    cx[1..nx].sort_unstable();
+    cy[1..ny].sort_unstable();
+    cx[1..nx] == cy[1..ny]
 }
 
 /// One name is the other with one character added (王小明 / 王明).
@@ -159,22 +223,21 @@ fn one_char_dropped(x: &str, y: &str) -> bool {
     if !(1..=4).contains(&gap) {
         return false;
     }
-    let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
-    let (long, short) = if x.len() > y.len() { (x, y) } else { (y, x) };
-    if long.len() != short.len() + 1 || short.len() < 2 {
+    let (nx, ny) = (x.chars().count(), y.chars().count());
+    let (long, short, n_short) = if nx > ny { (x, y, ny) } else { (y, x, nx) };
+    if nx.abs_diff(ny) != 1 || n_short < 2 {
         return false;
     }
+    // walk the longer name, letting one of its characters be the one added
+    let mut rest = short.chars().peekable();
     let mut skipped = false;
-    let (mut p, mut q) = (0, 0);
-    while p < long.len() && q < short.len() {
-        if long[p] == short[q] {
-            p += 1;
-            q += 1;
-        } else if !skipped {
-            skipped = true;
-            p += 1;
-        } else {
+    for c in long.chars() {
+        if rest.peek() == Some(&c) {
+            rest.next();
+        } else if skipped {
             return false;
+        } else {
+            skipped = true;
         }
     }
     true
@@ -308,7 +371,100 @@ levels = ["village", "township", "other_village", "county", "other_township"]
         assert_eq!(levels(with(ID), with("/"))[1], NULL);
     }
 
+    /// The plain forms of the name checks, as they read in words: what the stack-only versions
+    /// must agree with.
+    fn given_swapped_reference(x: &str, y: &str) -> bool {
+        let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+        if x.len() != y.len() || x.len() < 3 || x[0] != y[0] || x == y {
+            return false;
+        }
+        let (mut gx, mut gy) = (x[1..].to_vec(), y[1..].to_vec());
+        gx.sort_unstable();
+        gy.sort_unstable();
+        gx == gy
+    }
+
+    fn one_char_dropped_reference(x: &str, y: &str) -> bool {
+        let (x, y): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
+        let (long, short) = if x.len() > y.len() { (x, y) } else { (y, x) };
+        long.len() == short.len() + 1
+            && short.len() >= 2
+            && (0..long.len()).any(|k| {
+                let mut without = long.clone();
+                without.remove(k);
+                without == short
+            })
+    }
+
+    fn one_edit_reference(x: &[u8], y: &[u8]) -> bool {
+        if x.len() != y.len() || x == y {
+            return false;
+        }
+        let diffs: Vec<usize> = (0..x.len()).filter(|&k| x[k] != y[k]).collect();
+        match diffs[..] {
+            [_] => true,
+            [p, q] => q == p + 1 && x[p] == y[q] && x[q] == y[p],
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn name_variants_are_recognised() {
+        assert!(given_swapped("王小明", "王明小"));
+        assert!(!given_swapped("王小明", "李明小"));
+        assert!(!given_swapped("王明", "王明"));
+        assert!(one_char_dropped("王小明", "王明"));
+        assert!(one_char_dropped("王明", "王明小"));
+        assert!(!one_char_dropped("王小明", "李明"));
+        assert!(
+            !one_char_dropped("王明", "王"),
+            "a one-character name is not enough"
+        );
+        // longer than the 16 characters kept on the stack
+        assert!(given_swapped(
+            "阿卜杜热合曼买买提吐尔逊艾力库尔班江",
+            "阿杜卜热合曼买买提吐尔逊艾力库尔班江"
+        ));
+    }
+
     proptest::proptest! {
+        /// The stack-only name and number checks agree with their plain forms, on names drawn
+        /// from a few characters so that near names are common.
+        #[test]
+        fn name_checks_agree_with_their_plain_forms(
+            x in "[王李明小华芳a]{0,20}",
+            y in "[王李明小华芳a]{0,20}",
+        ) {
+            proptest::prop_assert_eq!(given_swapped(&x, &y), given_swapped_reference(&x, &y));
+            proptest::prop_assert_eq!(one_char_dropped(&x, &y), one_char_dropped_reference(&x, &y));
+            proptest::prop_assert_eq!(
+                one_edit(x.as_bytes(), y.as_bytes()),
+                one_edit_reference(x.as_bytes(), y.as_bytes())
+            );
+        }
+
+        /// The packed one-edit check agrees with the one on text, on ID-number-like strings
+        /// that often differ by one or two characters.
+        #[test]
+        fn packed_one_edit_agrees_with_text(
+            x in "[0-9X]{1,30}",
+            edits in proptest::collection::vec((0usize..30, "[0-9X]", proptest::bool::ANY), 0..3),
+        ) {
+            let mut y: Vec<u8> = x.clone().into_bytes();
+            for (at, c, swap) in edits {
+                let at = at % y.len();
+                if swap && at + 1 < y.len() {
+                    y.swap(at, at + 1);
+                } else {
+                    y[at] = c.as_bytes()[0];
+                }
+            }
+            let y = String::from_utf8(y).expect("ascii");
+            let (px, py) = (crate::linkage::dataset::pack_digits(&x), crate::linkage::dataset::pack_digits(&y));
+            proptest::prop_assert!(px != 0 && py != 0);
+            proptest::prop_assert_eq!(one_edit_packed(px, py), one_edit(x.as_bytes(), y.as_bytes()));
+        }
+
         /// The letter-count bound never rules out a pair strsim would accept.
         #[test]
         fn jaro_winkler_bound_never_rejects_a_close_pair(

@@ -1,7 +1,7 @@
 //! Scoring a linkage against known truth: pairwise precision, recall and F1 over the pairs that
 //! end up in one cluster, and blocking recall (true pairs that were compared at all).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use serde::Serialize;
 
@@ -49,9 +49,9 @@ pub fn pairwise(
 ) -> PairwiseScores {
     let link = source.is_some();
     let side = |i: usize| source.is_some_and(|s| s[i] != 0);
-    let mut by_cluster: HashMap<(u32, u32), (u64, u64)> = HashMap::new();
-    let mut by_truth: HashMap<(u32, u32), (u64, u64)> = HashMap::new();
-    let mut by_both: HashMap<(u32, u32), (u64, u64)> = HashMap::new();
+    let mut by_cluster: HashMap<(u32, u32), (u64, u64)> = HashMap::default();
+    let mut by_truth: HashMap<(u32, u32), (u64, u64)> = HashMap::default();
+    let mut by_both: HashMap<(u32, u32), (u64, u64)> = HashMap::default();
     for i in 0..clusters.len() {
         let bump = |e: &mut (u64, u64)| if side(i) { e.1 += 1 } else { e.0 += 1 };
         bump(by_cluster.entry((clusters[i], 0)).or_default());

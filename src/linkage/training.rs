@@ -6,8 +6,6 @@
 //! - **term frequencies** for comparisons that ask for them, so that agreeing on a common name
 //!   (王伟) counts for less than agreeing on a rare one.
 
-use std::collections::HashMap;
-
 use rand::RngExt;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -139,32 +137,65 @@ pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64
     } else {
         (Vec::new(), Vec::new())
     };
+    // The first record of each pair goes through the records in order, again and again (a
+    // sample stratified by record, no less random for u), the second is drawn at random: the
+    // first side's values are then read in memory order.
     let mut sample: Vec<(u32, u32)> = Vec::with_capacity(samples);
     if n >= 2 && (!link || (!left.is_empty() && !right.is_empty())) {
+        let mut k = 0usize;
         while sample.len() < samples {
             let (i, j) = if link {
                 (
-                    left[rng.random_range(0..left.len())],
+                    left[k % left.len()],
                     right[rng.random_range(0..right.len())],
                 )
             } else {
-                let i = rng.random_range(0..n) as u32;
+                let i = (k % n) as u32;
                 let j = rng.random_range(0..n) as u32;
                 if i == j {
                     continue;
                 }
                 (i, j)
             };
+            k += 1;
             sample.push((i, j));
         }
     }
     let drawn = sample.len() as u64;
-    let width = spec.comparisons.len();
-    for g in gammas(spec, data, &sample).chunks_exact(width.max(1)) {
-        for (c, &l) in g.iter().enumerate() {
-            if l != NULL {
-                counts[c][l as usize] += 1;
-                totals[c] += 1;
+    // each thread counts the levels of its share of the pairs; nothing per pair is kept
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = sample.len().div_ceil(threads).max(1);
+    let counted: Vec<Vec<Vec<u64>>> = std::thread::scope(|s| {
+        let workers: Vec<_> = sample
+            .chunks(chunk)
+            .map(|pairs| {
+                let mut counts = counts.clone();
+                s.spawn(move || {
+                    let mut g = vec![0u8; spec.comparisons.len()];
+                    for &(i, j) in pairs {
+                        gamma(&spec.comparisons, data, i as usize, j as usize, &mut g);
+                        for (c, &l) in g.iter().enumerate() {
+                            if l != NULL {
+                                counts[c][l as usize] += 1;
+                            }
+                        }
+                    }
+                    counts
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    for part in counted {
+        for (c, levels) in part.into_iter().enumerate() {
+            for (l, k) in levels.into_iter().enumerate() {
+                counts[c][l] += k;
+                totals[c] += k;
             }
         }
     }
@@ -220,7 +251,7 @@ pub fn global_prior(lambda: f64, candidates: u64, data: &Dataset) -> f64 {
 /// candidates with m and u held.
 pub fn estimate_m(spec: &LinkageSpec, u: Vec<Vec<f64>>, gammas: &[u8], pairs: u64) -> Model {
     let width = spec.comparisons.len();
-    let mut counted: HashMap<&[u8], u64> = HashMap::new();
+    let mut counted: foldhash::HashMap<&[u8], u64> = foldhash::HashMap::default();
     for g in gammas.chunks_exact(width) {
         *counted.entry(g).or_insert(0) += 1;
     }

@@ -145,7 +145,26 @@ pub fn upgrade_15_to_18(id15: &str) -> Option<String> {
 /// Parses an identity number from a text cell, judging birth dates against
 /// today's local date. See [`parse_id_number_as_of`].
 pub fn parse_id_number(raw: &str) -> IdNumber {
-    parse_id_number_as_of(raw, Local::now().date_naive())
+    parse_id_number_as_of(raw, today())
+}
+
+/// Today's local date, read from the clock at most once a second per thread: ingest and linkage
+/// check hundreds of thousands of numbers a second, and asking the clock and the time zone for
+/// each one was a measurable part of it.
+fn today() -> NaiveDate {
+    use std::cell::Cell;
+    use std::time::{Duration, Instant};
+    thread_local! {
+        static TODAY: Cell<Option<(NaiveDate, Instant)>> = const { Cell::new(None) };
+    }
+    TODAY.with(|cached| match cached.get() {
+        Some((date, read)) if read.elapsed() < Duration::from_secs(1) => date,
+        _ => {
+            let date = Local::now().date_naive();
+            cached.set(Some((date, Instant::now())));
+            date
+        }
+    })
 }
 
 /// Parses an identity number from a text cell, treating `today` as the
@@ -186,7 +205,7 @@ pub fn parse_id_number_as_of(raw: &str, today: NaiveDate) -> IdNumber {
 /// birth dates against today's local date. See
 /// [`parse_id_number_float_as_of`].
 pub fn parse_id_number_float(value: f64) -> IdNumber {
-    parse_id_number_float_as_of(value, Local::now().date_naive())
+    parse_id_number_float_as_of(value, today())
 }
 
 /// Parses an identity number from a numeric spreadsheet cell.
