@@ -365,3 +365,84 @@ levels = ["exact"]
     let written = std::fs::read_to_string(clusters).unwrap();
     assert_eq!(written.lines().count(), 9);
 }
+
+/// The same people written as UTF-8, UTF-8 with a byte-order mark and GBK (as county offices
+/// save CSV from Excel) link the same way; bytes that are no text are refused by name.
+#[test]
+fn link_reads_utf8_bom_and_gbk_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = "id,name,born\n1,张伟,1980-03-04\n2,張偉,1980-03-04\n3,李娜,1990-01-01\n";
+    let spec = LinkageSpec::parse(
+        r#"
+id_column = "id"
+[model]
+match_weight = 0.0
+u_sample_pairs = 1000
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "born"
+kind = "date"
+[[blocking]]
+keys = ["born"]
+[[comparison]]
+field = "name"
+levels = ["exact", "pinyin"]
+must_agree = true
+[[comparison]]
+field = "born"
+levels = ["exact"]
+"#,
+        "test",
+    )
+    .unwrap();
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(data);
+    assert!(!unmappable);
+    let variants: Vec<(&str, Vec<u8>)> = vec![
+        ("utf8.csv", data.as_bytes().to_vec()),
+        (
+            "bom.csv",
+            [b"\xEF\xBB\xBF".as_slice(), data.as_bytes()].concat(),
+        ),
+        ("gbk.csv", gbk.into_owned()),
+    ];
+    let mut written = Vec::new();
+    for (name, bytes) in variants {
+        let input = dir.path().join(name);
+        std::fs::write(&input, bytes).unwrap();
+        let clusters = dir.path().join(format!("{name}.clusters"));
+        link(
+            &spec,
+            &LinkRequest {
+                inputs: vec![input],
+                pairs_out: None,
+                clusters_out: Some(clusters.clone()),
+                truth: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        written.push(std::fs::read_to_string(clusters).unwrap());
+    }
+    assert_eq!(written[0], "id,cluster\n1,1\n2,1\n3,3\n");
+    assert_eq!(written[1], written[0]);
+    assert_eq!(written[2], written[0]);
+
+    let binary = dir.path().join("binary.csv");
+    std::fs::write(&binary, [0x80u8, 0xFF, 0xFE, 0x00, 0x81, 0x20]).unwrap();
+    let error = link(
+        &spec,
+        &LinkRequest {
+            inputs: vec![binary],
+            pairs_out: None,
+            clusters_out: None,
+            truth: None,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("binary.csv") && error.contains("GB18030"),
+        "{error}"
+    );
+}

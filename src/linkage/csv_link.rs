@@ -4,7 +4,6 @@
 
 use foldhash::HashMap;
 use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -42,25 +41,92 @@ pub struct LinkReport {
     pub total: f64,
 }
 
+/// One input, read whole: the cells linkage needs, one text for all of them.
 struct Input {
-    ids: Vec<String>,
-    truth: Vec<String>,
-    /// The CSV rows, read whole before they are prepared.
-    rows: Vec<csv::StringRecord>,
-    /// Per field of the spec, the positions of its columns.
-    field_columns: Vec<Vec<usize>>,
+    /// The cells' text, one after another.
+    text: String,
+    /// Per row, `stride` cells: the end of each in `text` (a cell starts where the one before
+    /// it ends). Cells are, in order, the columns of each field, then the id, then the truth.
+    ends: Vec<u32>,
+    stride: usize,
+    /// Per field of the spec, the cell numbers of its columns.
+    field_cells: Vec<std::ops::Range<usize>>,
+    /// The id column's cell, if the spec names one.
+    id_cell: Option<usize>,
+    /// The truth column's cell, if asked.
+    truth_cell: Option<usize>,
+    /// `FILE:LINE` ids when the spec names no id column.
+    line_ids: Vec<String>,
+}
+
+impl Input {
+    fn rows(&self) -> usize {
+        self.ends.len() / self.stride.max(1)
+    }
+
+    /// Cell `k` of row `row`, trimmed; `None` when empty.
+    fn cell(&self, row: usize, k: usize) -> Option<&str> {
+        let at = row * self.stride + k;
+        let start = if at == 0 {
+            0
+        } else {
+            self.ends[at - 1] as usize
+        };
+        let text = self.text[start..self.ends[at] as usize].trim();
+        (!text.is_empty()).then_some(text)
+    }
+
+    fn id(&self, row: usize) -> &str {
+        match self.id_cell {
+            Some(k) => self.cell(row, k).unwrap_or(""),
+            None => &self.line_ids[row],
+        }
+    }
+
+    fn truth(&self, row: usize) -> &str {
+        self.truth_cell
+            .and_then(|k| self.cell(row, k))
+            .unwrap_or("")
+    }
+}
+
+/// The text of a CSV file: UTF-8 (with or without a byte-order mark), UTF-16 with a mark, or
+/// GB18030/GBK, as ingest detects them.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, LinkageError> {
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
+        let (text, malformed) = encoding.decode_without_bom_handling(&bytes[bom..]);
+        if !malformed {
+            return Ok(text.into_owned());
+        }
+    } else {
+        match String::from_utf8(bytes) {
+            Ok(text) => return Ok(text),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                if let Some(text) =
+                    encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(&bytes)
+                {
+                    return Ok(text.into_owned());
+                }
+            }
+        }
+    }
+    Err(LinkageError::Csv {
+        path: path.display().to_string(),
+        message: "the file is neither UTF-8, UTF-16 nor GB18030/GBK text".into(),
+    })
 }
 
 fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<Input, LinkageError> {
     let shown = path.display().to_string();
-    let file = File::open(path).map_err(|source| LinkageError::Io {
+    let bytes = std::fs::read(path).map_err(|source| LinkageError::Io {
         path: shown.clone(),
         source,
     })?;
-    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new().build(BufReader::new(file));
+    let content = decode(path, bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(decoded);
+        .from_reader(content.as_bytes());
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| LinkageError::Csv {
@@ -72,24 +138,38 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
         .collect();
     let position = |name: &str| headers.iter().position(|h| h == name);
     let mut missing = Vec::new();
-    let mut field_columns: Vec<Vec<usize>> = Vec::new();
+    // the CSV columns kept, in cell order
+    let mut kept: Vec<usize> = Vec::new();
+    let mut field_cells = Vec::new();
     for field in &spec.fields {
-        let mut cols = Vec::new();
+        let first = kept.len();
         for c in &field.columns {
             match position(c) {
-                Some(p) => cols.push(p),
+                Some(p) => kept.push(p),
                 None => missing.push(format!("`{c}` (field {})", field.name)),
             }
         }
-        field_columns.push(cols);
+        field_cells.push(first..kept.len());
     }
-    let id_col = spec.id_column.as_deref().map(|c| (c, position(c)));
-    if let Some((c, None)) = id_col {
-        missing.push(format!("`{c}` (id_column)"));
+    let mut id_cell = None;
+    if let Some(c) = spec.id_column.as_deref() {
+        match position(c) {
+            Some(p) => {
+                id_cell = Some(kept.len());
+                kept.push(p);
+            }
+            None => missing.push(format!("`{c}` (id_column)")),
+        }
     }
-    let truth_col = truth.map(|c| (c, position(c)));
-    if let Some((c, None)) = truth_col {
-        missing.push(format!("`{c}` (--truth)"));
+    let mut truth_cell = None;
+    if let Some(c) = truth {
+        match position(c) {
+            Some(p) => {
+                truth_cell = Some(kept.len());
+                kept.push(p);
+            }
+            None => missing.push(format!("`{c}` (--truth)")),
+        }
     }
     if !missing.is_empty() {
         return Err(LinkageError::Csv {
@@ -101,18 +181,21 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
             ),
         });
     }
-    let mut input = Input {
-        ids: Vec::new(),
-        truth: Vec::new(),
-        rows: Vec::new(),
-        field_columns,
-    };
     let file_name = path
         .file_name()
         .map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
+    let mut input = Input {
+        text: String::with_capacity(content.len()),
+        ends: Vec::new(),
+        stride: kept.len(),
+        field_cells,
+        id_cell,
+        truth_cell,
+        line_ids: Vec::new(),
+    };
+    let mut record = csv::StringRecord::new();
     let mut line = 1u64;
     loop {
-        let mut record = csv::StringRecord::new();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
@@ -124,35 +207,37 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
             }
         }
         line = record.position().map_or(line + 1, |p| p.line());
-        let get = |k: usize| record.get(k).map(str::trim).filter(|s| !s.is_empty());
-        input.ids.push(match id_col {
-            Some((_, Some(k))) => get(k).unwrap_or("").to_string(),
-            _ => format!("{file_name}:{line}"),
-        });
-        if let Some((_, Some(k))) = truth_col {
-            input.truth.push(get(k).unwrap_or("").to_string());
+        for &k in &kept {
+            input.text.push_str(record.get(k).unwrap_or(""));
+            let end = u32::try_from(input.text.len()).map_err(|_| LinkageError::Csv {
+                path: shown.clone(),
+                message: "the file is larger than 4 GiB".into(),
+            })?;
+            input.ends.push(end);
         }
-        input.rows.push(record);
+        if id_cell.is_none() {
+            input.line_ids.push(format!("{file_name}:{line}"));
+        }
     }
     Ok(input)
 }
 
 /// The inputs' rows prepared for linkage, each field's column on its own thread.
 fn dataset(spec: &LinkageSpec, inputs: &[Input]) -> Dataset {
-    let rows: Vec<(&Input, &csv::StringRecord)> = inputs
+    let rows: Vec<(&Input, usize)> = inputs
         .iter()
-        .flat_map(|input| input.rows.iter().map(move |row| (input, row)))
+        .flat_map(|input| (0..input.rows()).map(move |row| (input, row)))
         .collect();
     let sources: Vec<u8> = inputs
         .iter()
         .enumerate()
-        .flat_map(|(k, input)| std::iter::repeat_n(k as u8, input.rows.len()))
+        .flat_map(|(k, input)| std::iter::repeat_n(k as u8, input.rows()))
         .collect();
     let data = Dataset::from_fn(spec, rows.len(), vec![u32::MAX; rows.len()], |i, f| {
         let (input, row) = rows[i];
-        input.field_columns[f]
-            .iter()
-            .map(|&k| row.get(k).map(str::trim).filter(|s| !s.is_empty()))
+        input.field_cells[f]
+            .clone()
+            .map(|k| input.cell(row, k))
             .collect()
     });
     data.with_sources(sources)
@@ -193,20 +278,17 @@ pub fn link(spec: &LinkageSpec, request: &LinkRequest) -> Result<LinkReport, Lin
         seconds = started.elapsed().as_secs_f64(),
         "records prepared"
     );
-    for input in &mut inputs {
-        input.rows = Vec::new(); // prepared: the text is no longer needed
-    }
     let reading = started.elapsed().as_secs_f64();
     let resolution = resolve(spec, &data, &Constraints::default());
     let ids: Vec<&str> = inputs
         .iter()
-        .flat_map(|i| i.ids.iter().map(String::as_str))
+        .flat_map(|input| (0..input.rows()).map(move |row| input.id(row)))
         .collect();
     let scores = request.truth.as_ref().map(|_| {
         let mut labels: HashMap<&str, u32> = HashMap::default();
         let truth: Vec<u32> = inputs
             .iter()
-            .flat_map(|i| i.truth.iter())
+            .flat_map(|input| (0..input.rows()).map(move |row| input.truth(row)))
             .map(|v| {
                 let v = truth_label(v, spec.truth_number);
                 if v.is_empty() {
@@ -226,7 +308,7 @@ pub fn link(spec: &LinkageSpec, request: &LinkRequest) -> Result<LinkReport, Lin
         write_clusters(path, &resolution, &ids)?;
     }
     Ok(LinkReport {
-        records: inputs.iter().map(|i| i.ids.len()).collect(),
+        records: inputs.iter().map(Input::rows).collect(),
         resolution,
         scores,
         reading,
