@@ -1167,7 +1167,14 @@ async fn incremental(
     options: HouseholdOptions,
 ) -> Result<MatchSummary, LinkageError> {
     let t0 = Instant::now();
-    let new = load_mentions(registry, "WHERE l.mention_id IS NULL", &[]).await?;
+    // NOT EXISTS, not `l.mention_id IS NULL`: SQLite tests it on each mention before joining the
+    // row's other tables, instead of after (3.4 s against 0.8 s for the first page at 1.1M)
+    let new = load_mentions(
+        registry,
+        "WHERE NOT EXISTS (SELECT 1 FROM mention_links x WHERE x.mention_id = m.id)",
+        &[],
+    )
+    .await?;
     let mut summary = MatchSummary {
         mode: "incremental".into(),
         mentions: new.len(),
@@ -1223,7 +1230,12 @@ async fn incremental(
             .iter()
             .map(|p| format!("'{}'", p.replace('\'', "''")))
             .collect();
-        let filter = format!("WHERE l.person_id IN ({})", list.join(","));
+        // the persons' mention ids through the links' person index; `l.person_id IN (…)` made
+        // SQLite walk every mention in id order (3.4 s a chunk at 1.1M mentions, now 0.06 s)
+        let filter = format!(
+            "WHERE m.id IN (SELECT mention_id FROM mention_links WHERE person_id IN ({}))",
+            list.join(",")
+        );
         existing.extend(load_mentions(registry, &filter, &[]).await?);
     }
     summary.compared_existing = existing.len();
@@ -1768,7 +1780,10 @@ pub async fn explain_person(
         get(8)
     )
     .ok();
-    let filter = format!("WHERE l.person_id = '{}'", person.replace('\'', "''"));
+    let filter = format!(
+        "WHERE m.id IN (SELECT mention_id FROM mention_links WHERE person_id = '{}')",
+        person.replace('\'', "''")
+    );
     let mentions = load_mentions(registry, &filter, &[]).await?;
     writeln!(out, "\n{} mentions:", mentions.len()).ok();
     for m in &mentions {
