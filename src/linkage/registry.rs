@@ -1223,6 +1223,12 @@ async fn incremental(
             candidate_persons.insert(row.try_get(0).map_err(RegistryError::from)?);
         }
     }
+    tracing::debug!(
+        keys = keys.len(),
+        persons = candidate_persons.len(),
+        "incremental: found the persons sharing a key at {:.2} s",
+        t0.elapsed().as_secs_f64()
+    );
     let mut existing: Vec<Mention> = Vec::new();
     let persons_list: Vec<String> = candidate_persons.into_iter().collect();
     for chunk in persons_list.chunks(2_000) {
