@@ -413,6 +413,8 @@ impl Dataset {
                             column.push(&value(i, f));
                         }
                         tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.prepared.len(), "column prepared");
+                        // every record is in: what each text became is not asked again
+                        column.prepared = foldhash::HashMap::default();
                         column
                     })
                 })
