@@ -90,31 +90,24 @@ impl Input {
     }
 }
 
-/// The text of a CSV file: UTF-8 (with or without a byte-order mark), UTF-16 with a mark, or
-/// GB18030/GBK, as ingest detects them.
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, LinkageError> {
-    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(&bytes) {
-        let (text, malformed) = encoding.decode_without_bom_handling(&bytes[bom..]);
-        if !malformed {
-            return Ok(text.into_owned());
-        }
-    } else {
-        match String::from_utf8(bytes) {
-            Ok(text) => return Ok(text),
-            Err(e) => {
-                let bytes = e.into_bytes();
-                if let Some(text) =
-                    encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(&bytes)
-                {
-                    return Ok(text.into_owned());
-                }
-            }
-        }
-    }
-    Err(LinkageError::Csv {
+/// The text of a CSV file, in the encoding ingest would read it with
+/// ([`detect_encoding_in`](crate::read::text::detect_encoding_in)): a byte-order mark's, else
+/// UTF-8, else GB18030/GBK.
+fn decode(path: &Path, bytes: &[u8]) -> Result<String, LinkageError> {
+    let detected = crate::read::text::detect_encoding_in(bytes).map_err(|e| LinkageError::Csv {
         path: path.display().to_string(),
-        message: "the file is neither UTF-8, UTF-16 nor GB18030/GBK text".into(),
-    })
+        message: e.to_string(),
+    })?;
+    let bom = if detected.bom {
+        encoding_rs::Encoding::for_bom(bytes).map_or(0, |(_, n)| n)
+    } else {
+        0
+    };
+    Ok(detected
+        .encoding
+        .decode_without_bom_handling(&bytes[bom..])
+        .0
+        .into_owned())
 }
 
 fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<Input, LinkageError> {
@@ -123,7 +116,7 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
         path: shown.clone(),
         source,
     })?;
-    let content = decode(path, bytes)?;
+    let content = decode(path, &bytes)?;
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(content.as_bytes());

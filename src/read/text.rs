@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::rc::Rc;
 
-use encoding_rs::{Encoding, GB18030, UTF_8, UTF_16BE, UTF_16LE};
+use encoding_rs::{Encoding, GB18030, UTF_8};
 
 use super::{CellValue, FileInfo, ReadError, ReadLimits, RowSink, SheetMeta};
 
@@ -41,64 +41,72 @@ impl DetectedEncoding {
 /// sequence is valid UTF-8, else GB18030 (a superset of GBK and GB2312) if every sequence is
 /// valid there; anything else is refused with the offset of the first bad byte.
 pub fn detect_encoding(path: &Path) -> Result<DetectedEncoding, ReadError> {
-    let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
-    let mut head = [0u8; 3];
-    let mut read = 0;
-    while read < 3 {
-        let n = file.read(&mut head[read..])?;
+    detect_encoding_of(BufReader::with_capacity(1 << 16, File::open(path)?))
+}
+
+/// [`detect_encoding`] on text already in memory: UTF-8 without a byte-order mark, the common
+/// case, is told by one validation instead of decoding it as GB18030 alongside.
+pub fn detect_encoding_in(bytes: &[u8]) -> Result<DetectedEncoding, ReadError> {
+    if Encoding::for_bom(bytes).is_none() && std::str::from_utf8(bytes).is_ok() {
+        return Ok(DetectedEncoding {
+            encoding: UTF_8,
+            bom: false,
+        });
+    }
+    detect_encoding_of(bytes)
+}
+
+/// [`detect_encoding`] on any byte stream (a file, or text already in memory), read once.
+pub fn detect_encoding_of(mut input: impl Read) -> Result<DetectedEncoding, ReadError> {
+    let mut chunk = vec![0u8; 1 << 16];
+    // the first chunk holds at least the three bytes a byte-order mark needs, unless the text
+    // is shorter
+    let mut first = 0;
+    while first < 3 {
+        let n = input.read(&mut chunk[first..])?;
         if n == 0 {
             break;
         }
-        read += n;
+        first += n;
     }
-    if read >= 3 && head == [0xEF, 0xBB, 0xBF] {
+    let head = &chunk[..first];
+    if let Some((encoding, _)) = Encoding::for_bom(head) {
         return Ok(DetectedEncoding {
-            encoding: UTF_8,
+            encoding,
             bom: true,
         });
     }
-    if read >= 2 && head[..2] == [0xFF, 0xFE] {
-        return Ok(DetectedEncoding {
-            encoding: UTF_16LE,
-            bom: true,
-        });
-    }
-    if read >= 2 && head[..2] == [0xFE, 0xFF] {
-        return Ok(DetectedEncoding {
-            encoding: UTF_16BE,
-            bom: true,
-        });
-    }
-    // Re-read from the start: one pass validating UTF-8 and GB18030 side by side.
-    let mut file = BufReader::with_capacity(1 << 16, File::open(path)?);
+    // One pass validating UTF-8 and GB18030 side by side.
     let mut utf8 = Utf8Validator::new();
     let mut gb = GB18030.new_decoder_without_bom_handling();
     let mut gb_ok = true;
     let mut gb_bad_offset = 0u64;
     let mut scratch = String::with_capacity(1 << 17);
-    let mut chunk = vec![0u8; 1 << 16];
     let mut offset = 0u64;
+    let mut n = first;
     loop {
-        let n = file.read(&mut chunk)?;
+        if offset > 0 || n == 0 {
+            n = input.read(&mut chunk)?;
+        }
         let last = n == 0;
         let bytes = &chunk[..n];
         utf8.feed(bytes, last);
         if gb_ok {
-            let mut input = bytes;
+            let mut rest = bytes;
             loop {
                 scratch.clear();
                 let (result, consumed) =
-                    gb.decode_to_string_without_replacement(input, &mut scratch, last);
+                    gb.decode_to_string_without_replacement(rest, &mut scratch, last);
                 match result {
                     encoding_rs::DecoderResult::InputEmpty => break,
                     encoding_rs::DecoderResult::OutputFull => {
-                        input = &input[consumed..];
+                        rest = &rest[consumed..];
                         scratch.reserve(1 << 17);
                     }
                     encoding_rs::DecoderResult::Malformed(bad, extra) => {
                         gb_ok = false;
                         // `consumed` ends after the malformed sequence and the bytes read past it
-                        let end = bytes.len() - input.len() + consumed;
+                        let end = bytes.len() - rest.len() + consumed;
                         gb_bad_offset =
                             offset + end.saturating_sub(bad as usize + extra as usize) as u64;
                         break;
