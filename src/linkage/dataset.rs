@@ -168,7 +168,8 @@ impl Column {
         self.c.push(c);
     }
 
-    /// The symbols (or date) `values` become.
+    /// The symbols (or date) `values` become; names, dates and ID numbers come as the one text
+    /// [`Column::push`] chose.
     fn prepare(&mut self, values: &[Option<&str>]) -> (u32, u32, u32) {
         let first = values
             .first()
@@ -216,24 +217,17 @@ impl Column {
                 _ => (0, 0, 0),
             },
             FieldKind::Date => (prepare_date(first), 0, 0),
-            FieldKind::IdNumber => {
-                let text = values
-                    .iter()
-                    .flatten()
-                    .map(|s| s.trim())
-                    .find(|s| !s.is_empty())
-                    .unwrap_or("");
-                match prepare_id(text) {
-                    PreparedId::Valid(id) => {
-                        (self.strings.intern(&id), self.strings.intern(&id[..15]), 1)
-                    }
-                    PreparedId::Damaged(id) => {
-                        (self.strings.intern(&id), self.strings.intern(&id[..15]), 0)
-                    }
-                    PreparedId::Prefix(prefix) => (0, self.strings.intern(&prefix), 0),
-                    PreparedId::Missing => (0, 0, 0),
+            // `push` hands over the one column the number is read from
+            FieldKind::IdNumber => match prepare_id(first) {
+                PreparedId::Valid(id) => {
+                    (self.strings.intern(&id), self.strings.intern(&id[..15]), 1)
                 }
-            }
+                PreparedId::Damaged(id) => {
+                    (self.strings.intern(&id), self.strings.intern(&id[..15]), 0)
+                }
+                PreparedId::Prefix(prefix) => (0, self.strings.intern(&prefix), 0),
+                PreparedId::Missing => (0, 0, 0),
+            },
             FieldKind::Place => {
                 let get = |k: usize| {
                     values

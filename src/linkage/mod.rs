@@ -96,6 +96,9 @@ pub struct Resolution {
     pub candidates: Vec<(u32, u32)>,
     /// Per blocking rule.
     pub rules: Vec<RuleStats>,
+    /// The key of every record under every rule (`keys[rule][record]`), as blocking made them:
+    /// a registry stores them for later incremental runs.
+    pub keys: Vec<Vec<u64>>,
     /// Pairs at or above the link threshold, with their weights.
     pub links: Vec<(f32, u32, u32)>,
     /// Pairs in the review band whose records ended in different clusters.
@@ -139,6 +142,7 @@ struct Compared {
     pairs: Vec<(u32, u32)>,
     gammas: Vec<u8>,
     rules: Vec<RuleStats>,
+    keys: Vec<Vec<u64>>,
     timings: Timings,
 }
 
@@ -148,7 +152,6 @@ fn compare(spec: &LinkageSpec, data: &Dataset, keep: impl Fn(u32, u32) -> bool) 
     let t = Instant::now();
     let keys = blocking::all_keys(spec, data);
     let Candidates { mut pairs, rules } = blocking::candidates(spec, data, &keys);
-    drop(keys);
     pairs.retain(|(i, j)| keep(*i, *j));
     for r in &rules {
         tracing::info!(rule = %r.label, pairs = r.pairs, examined = r.examined, largest = r.largest_block, skipped_blocks = r.skipped_blocks, "blocking");
@@ -161,6 +164,7 @@ fn compare(spec: &LinkageSpec, data: &Dataset, keep: impl Fn(u32, u32) -> bool) 
         pairs,
         gammas,
         rules,
+        keys,
         timings,
     }
 }
@@ -178,6 +182,7 @@ fn finish(
         pairs,
         gammas,
         rules,
+        keys,
         mut timings,
     } = compared;
     let t = Instant::now();
@@ -202,6 +207,7 @@ fn finish(
         scorer,
         candidates: pairs,
         rules,
+        keys,
         links,
         review: band,
         refusals,

@@ -781,7 +781,6 @@ async fn full_run(
         .collect();
     // in key order, a bulk insert appends to the primary-key B-tree
     persons.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    let keys = blocking::all_keys(spec, &data);
     let t2 = Instant::now();
     summary.seconds[1] = (t2 - t1).as_secs_f64();
     // Write everything in one transaction.
@@ -800,12 +799,23 @@ async fn full_run(
             .await
             .map_err(RegistryError::from)?;
     }
-    // Secondary indexes are built once after the bulk inserts (one sort) rather than row by row.
-    for (name, _) in REBUILT_INDEXES {
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX IF EXISTS {name}")))
-            .execute(&mut *tx)
-            .await
-            .map_err(RegistryError::from)?;
+    // Secondary indexes are built once after the bulk inserts (one sort) rather than row by row,
+    // from the definitions the database holds (the migrations' own).
+    let mut rebuilt = Vec::new();
+    for name in REBUILT_INDEXES {
+        let definition: Option<String> =
+            sqlx::query_scalar(sqlx::AssertSqlSafe(index_definition_sql(backend)))
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(RegistryError::from)?;
+        if let Some(definition) = definition {
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP INDEX {name}")))
+                .execute(&mut *tx)
+                .await
+                .map_err(RegistryError::from)?;
+            rebuilt.push(definition);
+        }
     }
     let stamp = now();
     let links: Vec<Vec<Cell>> = mentions
@@ -835,7 +845,7 @@ async fn full_run(
         t2.elapsed().as_secs_f64()
     );
     // Keys of blocks too large to expand are never followed: not worth storing.
-    let key_rows = key_rows(&keys, |i| mentions[i].id, Some(spec.max_block));
+    let key_rows = key_rows(&resolution.keys, |i| mentions[i].id, Some(spec.max_block));
     insert_rows(
         &mut tx,
         backend,
@@ -846,8 +856,8 @@ async fn full_run(
     )
     .await?;
     tracing::debug!("wrote blocking keys at {:.2} s", t2.elapsed().as_secs_f64());
-    for (_, create) in REBUILT_INDEXES {
-        sqlx::query(create)
+    for create in rebuilt {
+        sqlx::query(sqlx::AssertSqlSafe(create))
             .execute(&mut *tx)
             .await
             .map_err(RegistryError::from)?;
@@ -920,22 +930,23 @@ async fn full_run(
     Ok(summary)
 }
 
-/// Secondary indexes of the tables a full run rewrites, as the migrations define them: dropped
-/// before its bulk inserts and built once after them.
-const REBUILT_INDEXES: [(&str, &str); 3] = [
-    (
-        "mention_links_by_person",
-        "CREATE INDEX mention_links_by_person ON mention_links (person_id)",
-    ),
-    (
-        "persons_by_household",
-        "CREATE INDEX persons_by_household ON persons (household_id)",
-    ),
-    (
-        "linkage_keys_by_key",
-        "CREATE INDEX linkage_keys_by_key ON linkage_keys (key)",
-    ),
+/// Secondary indexes of the tables a full run rewrites: dropped before its bulk inserts and built
+/// again after them.
+const REBUILT_INDEXES: [&str; 3] = [
+    "mention_links_by_person",
+    "persons_by_household",
+    "linkage_keys_by_key",
 ];
+
+/// The statement that creates the index named `$1`, as the database holds it.
+fn index_definition_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = $1",
+        Backend::Postgres => {
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1"
+        }
+    }
+}
 
 /// Rows of `linkage_keys` for `keys[rule][record]`; with `max_block`, keys of blocks too large to
 /// expand are left out (an incremental run never follows them: not worth storing).
