@@ -92,6 +92,7 @@ FROM mentions m;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    lifeline::disable_transparent_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let value = |name: &str| {
         args.iter()

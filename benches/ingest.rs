@@ -179,6 +179,7 @@ fn peak_rss_mib() -> f64 {
 
 #[tokio::main]
 async fn main() {
+    lifeline::disable_transparent_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let rows: u32 = args
         .iter()

@@ -201,6 +201,7 @@ async fn run(households: usize, spec: &LinkageSpec) {
 }
 
 fn main() {
+    lifeline::disable_transparent_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let sizes: Vec<usize> = args
         .windows(2)

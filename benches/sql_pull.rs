@@ -97,6 +97,7 @@ async fn pull(url: &str, rows: u32, dir: &Path) {
 }
 
 fn main() {
+    lifeline::disable_transparent_huge_pages();
     let url = std::env::var("LIFELINE_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let dir = tempfile::tempdir().expect("temp dir");

@@ -32,3 +32,19 @@ pub mod samples;
 pub mod schedule;
 pub mod service;
 pub mod shutdown;
+
+/// Turns transparent huge pages off for this process (Linux; elsewhere it does nothing).
+///
+/// mimalloc asks the kernel for huge pages on its arenas. On the virtual machines lifeline runs
+/// on, each fresh 2 MiB page is zeroed, and often first backed by the host, on first touch: that
+/// added 0.3–0.6 s of system time, at random, to a `lifeline link` run of half a second, and
+/// 40 MiB of peak memory. 4 KiB pages fault more often but steadily. The setting holds for
+/// every thread of the process; call it first thing in `main`.
+pub fn disable_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes no pointer and only sets a flag on this process's memory
+    // map; it cannot fail in a way that matters (huge pages simply stay allowed).
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}

@@ -1048,6 +1048,7 @@ async fn run(cli: Cli) -> Result<bool> {
 }
 
 fn main() -> ExitCode {
+    lifeline::disable_transparent_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")
