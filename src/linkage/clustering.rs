@@ -1,11 +1,18 @@
 //! Clustering links into persons, strongest links first, with guards against chaining: a merge is
-//! refused when it would put two different valid ID numbers in one person, two people named by the
-//! same source row, a cannot-link pair decided in review, or (one-to-one linking) two records of
-//! the same input.
+//! refused when it would put two different valid ID numbers in one person, two values of a guarded
+//! comparison that reach none of its levels (two birth dates that are neither equal nor a typo
+//! apart), two people named by the same source row, a cannot-link pair decided in review, or
+//! (one-to-one linking) two records of the same input.
 
 use std::collections::HashMap;
 
+use super::comparison::level;
 use super::dataset::Dataset;
+use super::spec::Comparison;
+
+/// Distinct values of a guarded comparison a cluster keeps to check merges against (a person has
+/// one or two birth dates and villages; the bound keeps a huge block cheap).
+const GUARDED_VALUES: usize = 8;
 
 /// Decisions that override the scores.
 #[derive(Debug, Default, Clone)]
@@ -21,6 +28,8 @@ pub struct Constraints {
 pub struct Refusals {
     /// Two different valid ID numbers.
     pub different_ids: u64,
+    /// Two values of a guarded comparison (birth dates) that reach none of its levels.
+    pub guarded: u64,
     /// Two people named by one source row.
     pub same_row: u64,
     /// A cannot-link decision.
@@ -33,6 +42,9 @@ struct Clusters<'a> {
     parent: Vec<u32>,
     members: Vec<Vec<u32>>,
     valid_id: Vec<u32>,
+    /// Per guarded comparison, per cluster root: one member for each distinct value the cluster
+    /// holds (at most [`GUARDED_VALUES`]); empty when no member's value is known.
+    guards: Vec<(&'a Comparison, Vec<Vec<u32>>)>,
     sources: Vec<u8>,
     data: &'a Dataset,
     group_members: HashMap<u32, Vec<u32>>,
@@ -62,6 +74,20 @@ impl Clusters<'_> {
         if ia != 0 && ib != 0 && ia != ib {
             refusals.different_ids += 1;
             return true;
+        }
+        for (comparison, known) in &self.guards {
+            let column = &self.data.columns[comparison.field];
+            let vetoed = known[a as usize].iter().any(|&x| {
+                known[b as usize].iter().any(|&y| {
+                    comparison
+                        .guard
+                        .contains(&level(comparison, column, x as usize, y as usize))
+                })
+            });
+            if vetoed {
+                refusals.guarded += 1;
+                return true;
+            }
         }
         if one_to_one && self.sources[a as usize] & self.sources[b as usize] != 0 {
             refusals.one_to_one += 1;
@@ -100,6 +126,20 @@ impl Clusters<'_> {
         self.parent[small as usize] = big;
         let moved = std::mem::take(&mut self.members[small as usize]);
         self.members[big as usize].extend(moved);
+        for (comparison, known) in &mut self.guards {
+            let column = &self.data.columns[comparison.field];
+            let offered = std::mem::take(&mut known[small as usize]);
+            let kept = &mut known[big as usize];
+            for x in offered {
+                if kept.len() < GUARDED_VALUES
+                    && !kept
+                        .iter()
+                        .any(|&y| column.same_value(x as usize, y as usize))
+                {
+                    kept.push(x);
+                }
+            }
+        }
         if self.valid_id[big as usize] == 0 {
             self.valid_id[big as usize] = self.valid_id[small as usize];
         }
@@ -111,6 +151,7 @@ impl Clusters<'_> {
 /// returns a cluster number per record (the lowest record index of the cluster) and the refusals.
 pub fn cluster(
     data: &Dataset,
+    comparisons: &[Comparison],
     links: &mut [(f32, u32, u32)],
     constraints: &Constraints,
     one_to_one: bool,
@@ -132,6 +173,23 @@ pub fn cluster(
         parent: (0..n as u32).collect(),
         members: (0..n as u32).map(|i| vec![i]).collect(),
         valid_id: (0..n).map(|i| data.valid_id(i)).collect(),
+        guards: comparisons
+            .iter()
+            .filter(|c| !c.guard.is_empty())
+            .map(|c| {
+                let column = &data.columns[c.field];
+                let known = (0..n)
+                    .map(|i| {
+                        if column.is_missing(i) {
+                            Vec::new()
+                        } else {
+                            vec![i as u32]
+                        }
+                    })
+                    .collect();
+                (c, known)
+            })
+            .collect(),
         sources: data.source.iter().map(|s| 1u8 << s.min(&7)).collect(),
         data,
         group_members,
@@ -161,4 +219,168 @@ pub fn cluster(
         label[i as usize] = label[r];
     }
     (label, refusals)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linkage::spec::LinkageSpec;
+
+    fn spec(guards: &str) -> LinkageSpec {
+        LinkageSpec::parse(
+            &format!(
+                r#"
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "born"
+kind = "date"
+[[field]]
+name = "place"
+kind = "place"
+columns = ["county", "township", "village"]
+[[blocking]]
+keys = ["name"]
+[[comparison]]
+field = "name"
+levels = ["exact"]
+[[comparison]]
+field = "born"
+levels = ["exact", "day_month_swapped", "one_field_off"]
+{}
+[[comparison]]
+field = "place"
+levels = ["village", "township", "other_village", "county", "other_township"]
+{}
+"#,
+                if guards.contains("born") {
+                    "guard = true"
+                } else {
+                    ""
+                },
+                if guards.contains("place") {
+                    r#"guard = ["other_village", "other_township"]"#
+                } else {
+                    ""
+                },
+            ),
+            "test",
+        )
+        .expect("valid spec")
+    }
+
+    /// Records (name, born, township, village), all in one county.
+    fn data(spec: &LinkageSpec, records: &[[&'static str; 4]]) -> Dataset {
+        let mut data = Dataset::new(spec);
+        for r in records {
+            let v = |s: &'static str| if s.is_empty() { None } else { Some(s) };
+            let values = vec![
+                vec![v(r[0])],
+                vec![v(r[1])],
+                vec![Some("341125"), v(r[2]), v(r[3])],
+            ];
+            data.push(&values, 0, u32::MAX);
+        }
+        data
+    }
+
+    fn clusters(
+        guards: &str,
+        records: &[[&'static str; 4]],
+        links: &[(u32, u32)],
+    ) -> (Vec<u32>, u64) {
+        let spec = spec(guards);
+        let data = data(&spec, records);
+        let mut links: Vec<(f32, u32, u32)> = links
+            .iter()
+            .enumerate()
+            .map(|(k, &(a, b))| (10.0 - k as f32, a, b))
+            .collect();
+        let (labels, refusals) = cluster(
+            &data,
+            &spec.comparisons,
+            &mut links,
+            &Constraints::default(),
+            false,
+        );
+        (labels, refusals.guarded)
+    }
+
+    #[test]
+    fn a_chain_through_a_record_without_birth_date_does_not_join_two_birth_dates() {
+        let records = [
+            ["王伟", "1970-03-01", "", ""],
+            ["王伟", "", "", ""],
+            ["王伟", "1985-11-20", "", ""],
+        ];
+        let links = [(0, 1), (1, 2)];
+        // unguarded, the record without a birth date chains the two
+        assert_eq!(clusters("", &records, &links), (vec![0, 0, 0], 0));
+        // guarded, the second link is refused
+        assert_eq!(clusters("born", &records, &links), (vec![0, 0, 2], 1));
+    }
+
+    #[test]
+    fn a_birth_date_typo_is_not_a_different_birth_date() {
+        for typo in ["1970-03-11", "1970-01-03", "1971-03-01"] {
+            let records = [
+                ["王伟", "1970-03-01", "", ""],
+                ["王伟", "", "", ""],
+                ["王伟", typo, "", ""],
+            ];
+            assert_eq!(
+                clusters("born", &records, &[(0, 1), (1, 2)]),
+                (vec![0, 0, 0], 0),
+                "{typo}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_village_a_cluster_holds_is_checked_not_only_its_first() {
+        // the township-only record joins both villages' records unless each village is kept
+        let records = [
+            ["潘燕", "", "马店孜镇", ""],
+            ["潘燕", "", "马店孜镇", "程岗村"],
+            ["潘燕", "", "马店孜镇", "光明村"],
+        ];
+        let links = [(0, 1), (0, 2)];
+        assert_eq!(clusters("", &records, &links), (vec![0, 0, 0], 0));
+        assert_eq!(clusters("place", &records, &links), (vec![0, 0, 2], 1));
+        // another township of the county is vetoed too; the same village is not
+        let records = [
+            ["潘燕", "", "马店孜镇", "程岗村"],
+            ["潘燕", "", "马店孜", "程岗"],
+            ["潘燕", "", "江集镇", "江圩村"],
+        ];
+        assert_eq!(
+            clusters("place", &records, &[(0, 1), (1, 2)]),
+            (vec![0, 0, 2], 1)
+        );
+    }
+
+    #[test]
+    fn a_guard_names_levels_of_its_comparison() {
+        let problem = LinkageSpec::parse(
+            r#"
+[[field]]
+name = "born"
+kind = "date"
+[[blocking]]
+keys = ["born"]
+[[comparison]]
+field = "born"
+levels = ["exact"]
+guard = ["one_field_off"]
+"#,
+            "test",
+        )
+        .expect_err("a guard level the comparison does not have");
+        assert!(
+            problem
+                .to_string()
+                .contains("`one_field_off` is not one of its levels")
+        );
+    }
 }

@@ -397,11 +397,11 @@ impl std::fmt::Display for LinkReport {
             clusters
         )?;
         let x = &r.refusals;
-        if x.different_ids + x.same_row + x.cannot_link + x.one_to_one > 0 {
+        if x.different_ids + x.guarded + x.same_row + x.cannot_link + x.one_to_one > 0 {
             writeln!(
                 f,
-                "merges refused: {} different valid IDs, {} same source row, {} cannot-link, {} one-to-one",
-                x.different_ids, x.same_row, x.cannot_link, x.one_to_one
+                "merges refused: {} different valid IDs, {} guarded values apart, {} same source row, {} cannot-link, {} one-to-one",
+                x.different_ids, x.guarded, x.same_row, x.cannot_link, x.one_to_one
             )?;
         }
         if let Some(s) = &self.scores {

@@ -125,6 +125,11 @@ impl Column {
         }
     }
 
+    /// Whether records `i` and `j` hold the same prepared value.
+    pub fn same_value(&self, i: usize, j: usize) -> bool {
+        self.a[i] == self.a[j] && self.b[i] == self.b[j] && self.c[i] == self.c[j]
+    }
+
     /// Whether record `i` holds a valid ID number (id fields only).
     pub fn is_valid_id(&self, i: usize) -> bool {
         self.kind == FieldKind::IdNumber && self.c[i] == 1

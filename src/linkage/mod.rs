@@ -198,7 +198,13 @@ fn finish(
         }
     }
     drop(gammas);
-    let (clusters, refusals) = clustering::cluster(data, &mut links, constraints, spec.one_to_one);
+    let (clusters, refusals) = clustering::cluster(
+        data,
+        &spec.comparisons,
+        &mut links,
+        constraints,
+        spec.one_to_one,
+    );
     band.retain(|(_, i, j)| clusters[*i as usize] != clusters[*j as usize]);
     timings.clustering = t.elapsed().as_secs_f64();
     Resolution {

@@ -728,7 +728,7 @@ async fn full_run(
     };
     summary.pairs = resolution.candidates.len();
     let r = &resolution.refusals;
-    summary.refused = r.different_ids + r.same_row + r.cannot_link;
+    summary.refused = r.different_ids + r.guarded + r.same_row + r.cannot_link;
     let mut changes = Vec::new();
     let mut seq = sequence(registry, 'P', "persons", "person_id").await?;
     let before = seq.next;
@@ -1304,7 +1304,7 @@ async fn incremental(
         t0.elapsed().as_secs_f64()
     );
     let r = &resolution.refusals;
-    summary.refused = r.different_ids + r.same_row + r.cannot_link;
+    summary.refused = r.different_ids + r.guarded + r.same_row + r.cannot_link;
     let mut changes = Vec::new();
     let mut seq = sequence(registry, 'P', "persons", "person_id").await?;
     let before = seq.next;

@@ -68,6 +68,21 @@ pub struct ComparisonSpec {
     /// at least at some level), whatever the other fields say.
     #[serde(default)]
     pub must_agree: bool,
+    /// Levels that keep two records out of one entity, however strongly other records chain
+    /// them together: `true` for the "else" level (a birth date that is neither the same nor a
+    /// typo away), or a list of level names, `"else"` included.
+    #[serde(default)]
+    pub guard: Option<GuardSpec>,
+}
+
+/// The `guard` of a comparison as written.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum GuardSpec {
+    /// `true`: the "else" level; `false`: none.
+    Else(bool),
+    /// The levels named.
+    Levels(Vec<String>),
 }
 
 /// Model settings as written.
@@ -349,6 +364,9 @@ pub struct Comparison {
     pub term_frequency: bool,
     /// The else level vetoes a link.
     pub must_agree: bool,
+    /// Levels (indices, the "else" level is `levels.len()`) that, between two clusters' values,
+    /// veto their merge; empty for none.
+    pub guard: Vec<u8>,
 }
 
 /// A validated linkage configuration.
@@ -512,11 +530,29 @@ impl SpecFile {
                     "{origin}: comparison[{i}].levels: at most 30 levels"
                 ));
             }
+            let guard = match &c.guard {
+                None | Some(GuardSpec::Else(false)) => Vec::new(),
+                Some(GuardSpec::Else(true)) => vec![levels.len() as u8],
+                Some(GuardSpec::Levels(names)) => {
+                    let mut guard = Vec::new();
+                    for name in names {
+                        match c.levels.iter().position(|l| l.trim() == name.trim()) {
+                            _ if name.trim() == "else" => guard.push(levels.len() as u8),
+                            Some(k) => guard.push(k as u8),
+                            None => problems.push(format!(
+                                "{origin}: comparison[{i}].guard: `{name}` is not one of its levels (nor \"else\")"
+                            )),
+                        }
+                    }
+                    guard
+                }
+            };
             comparisons.push(Comparison {
                 field: index,
                 levels,
                 term_frequency: c.term_frequency,
                 must_agree: c.must_agree,
+                guard,
             });
         }
         if comparisons.is_empty() {
