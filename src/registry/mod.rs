@@ -9,8 +9,13 @@
 pub(crate) mod write;
 
 use std::path::Path;
+use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
+/// A statement slower than this is logged as a warning.
+const SLOW_STATEMENT: Duration = Duration::from_secs(30);
+
+use sqlx::ConnectOptions;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
 
 pub use write::{FileCounts, FileMeta, FileSummary, FileWriter};
@@ -139,14 +144,21 @@ impl Registry {
         } else {
             options
         };
-        let pool =
-            options
-                .connect(&connect_url)
-                .await
-                .map_err(|source| RegistryError::Connect {
-                    url: redact(url),
-                    source,
-                })?;
+        let connect_error = |source| RegistryError::Connect {
+            url: redact(url),
+            source,
+        };
+        // sqlx warns of every statement over a second; rebuilding an index of four million
+        // blocking keys, or clearing a million links before a full match, takes that long by
+        // design, and a nightly job's log should not cry wolf
+        let connect_options = connect_url
+            .parse::<AnyConnectOptions>()
+            .map_err(connect_error)?
+            .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
+        let pool = options
+            .connect_with(connect_options)
+            .await
+            .map_err(connect_error)?;
         match backend {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
