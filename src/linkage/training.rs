@@ -146,7 +146,23 @@ pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64
     // single-pair draw's did.
     const RUN: usize = 64;
     let mut sample: Vec<(u32, u32)> = Vec::with_capacity(samples);
-    if n >= 2 && (!link || (!left.is_empty() && !right.is_empty())) {
+    let all_pairs = if link {
+        left.len().saturating_mul(right.len())
+    } else {
+        n.saturating_mul(n.saturating_sub(1)) / 2
+    };
+    if all_pairs <= spec.u_sample_pairs {
+        // few records: every pair is counted (runs would wrap round and repeat the same pairs)
+        if link {
+            sample.extend(
+                left.iter()
+                    .flat_map(|&i| right.iter().map(move |&j| (i, j))),
+            );
+        } else {
+            let n = n as u32;
+            sample.extend((0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))));
+        }
+    } else if n >= 2 && (!link || (!left.is_empty() && !right.is_empty())) {
         while sample.len() < samples {
             let run = RUN.min(samples - sample.len());
             if link {
