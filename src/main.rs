@@ -1071,8 +1071,44 @@ fn main() -> ExitCode {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe(&error));
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes, each once: most of lifeline's errors already name their cause
+/// (`cannot open the registry at …: pool timed out …`), which `{:#}` would print a second time.
+fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[test]
+    fn a_cause_the_message_already_names_is_not_repeated() {
+        let io = std::io::Error::other("connection refused");
+        let named = anyhow::Error::new(lifeline::registry::RegistryError::Folder {
+            path: "/srv/lifeline".into(),
+            source: io,
+        });
+        let text = describe(&named);
+        assert_eq!(text.matches("connection refused").count(), 1, "{text}");
+        // a cause the message does not name is still given, after it
+        let wrapped = anyhow::Error::msg("connection refused").context("cannot pull housing");
+        assert_eq!(
+            describe(&wrapped),
+            "cannot pull housing: connection refused"
+        );
     }
 }
