@@ -14,9 +14,9 @@ use std::time::Duration;
 /// A statement slower than this is logged as a warning.
 const SLOW_STATEMENT: Duration = Duration::from_secs(30);
 
-use sqlx::ConnectOptions;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor, Row};
+use sqlx::{ConnectOptions, Connection};
 
 pub use write::{FileCounts, FileMeta, FileSummary, FileWriter};
 
@@ -155,6 +155,14 @@ impl Registry {
             .parse::<AnyConnectOptions>()
             .map_err(connect_error)?
             .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
+        // a pool retries until its timeout (30 s) and then says only that it timed out; one
+        // direct connection first fails at once with the reason (refused, unknown host, password)
+        sqlx::AnyConnection::connect_with(&connect_options)
+            .await
+            .map_err(connect_error)?
+            .close()
+            .await
+            .map_err(connect_error)?;
         let pool = options
             .connect_with(connect_options)
             .await
