@@ -71,9 +71,7 @@ pub(crate) fn jaro_winkler_at_least(a: &str, b: &str, threshold: f64) -> bool {
 fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
     let (a1, a2) = (col.a[i], col.a[j]);
     match (level, col.kind) {
-        (Level::Exact, FieldKind::Place) => {
-            a1 == a2 && col.b[i] == col.b[j] && col.c[i] == col.c[j]
-        }
+        (Level::Exact, FieldKind::Place) => col.same_value(i, j),
         (Level::Exact, _) => a1 == a2 && a1 != 0,
         (Level::Pinyin, _) => col.b[i] == col.b[j],
         (Level::GivenSwapped, _) => given_swapped(col.text(a1), col.text(a2)),

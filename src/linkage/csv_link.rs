@@ -98,14 +98,10 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<String, LinkageError> {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
-    let bom = if detected.bom {
-        encoding_rs::Encoding::for_bom(bytes).map_or(0, |(_, n)| n)
-    } else {
-        0
-    };
+    // the encoding came from the byte-order mark when there is one: it is removed
     Ok(detected
         .encoding
-        .decode_without_bom_handling(&bytes[bom..])
+        .decode_with_bom_removal(bytes)
         .0
         .into_owned())
 }

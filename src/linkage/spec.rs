@@ -533,19 +533,23 @@ impl SpecFile {
             let guard = match &c.guard {
                 None | Some(GuardSpec::Else(false)) => Vec::new(),
                 Some(GuardSpec::Else(true)) => vec![levels.len() as u8],
-                Some(GuardSpec::Levels(names)) => {
-                    let mut guard = Vec::new();
-                    for name in names {
-                        match c.levels.iter().position(|l| l.trim() == name.trim()) {
-                            _ if name.trim() == "else" => guard.push(levels.len() as u8),
-                            Some(k) => guard.push(k as u8),
-                            None => problems.push(format!(
-                                "{origin}: comparison[{i}].guard: `{name}` is not one of its levels (nor \"else\")"
-                            )),
+                Some(GuardSpec::Levels(names)) => names
+                    .iter()
+                    .filter_map(|name| {
+                        if name.trim() == "else" {
+                            return Some(levels.len() as u8);
                         }
-                    }
-                    guard
-                }
+                        let position = Level::parse(name, fields[index].kind)
+                            .ok()
+                            .and_then(|level| levels.iter().position(|l| *l == level));
+                        if position.is_none() {
+                            problems.push(format!(
+                                "{origin}: comparison[{i}].guard: `{name}` is not one of its levels (nor \"else\")"
+                            ));
+                        }
+                        position.map(|k| k as u8)
+                    })
+                    .collect(),
             };
             comparisons.push(Comparison {
                 field: index,

@@ -113,10 +113,6 @@ impl TermFrequencies {
 /// Estimates u for every comparison and level.
 pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64>>, u64) {
     let n = data.len;
-    let samples = spec
-        .u_sample_pairs
-        .min(n.saturating_mul(n.saturating_sub(1)) / 2)
-        .max(1);
     let mut counts: Vec<Vec<u64>> = spec
         .comparisons
         .iter()
@@ -145,12 +141,13 @@ pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64
     // independent runs make the sample; its estimates varied from seed to seed as much as the
     // single-pair draw's did.
     const RUN: usize = 64;
-    let mut sample: Vec<(u32, u32)> = Vec::with_capacity(samples);
     let all_pairs = if link {
         left.len().saturating_mul(right.len())
     } else {
         n.saturating_mul(n.saturating_sub(1)) / 2
     };
+    let samples = spec.u_sample_pairs.min(all_pairs);
+    let mut sample: Vec<(u32, u32)> = Vec::with_capacity(samples);
     if all_pairs <= spec.u_sample_pairs {
         // few records: every pair is counted (runs would wrap round and repeat the same pairs)
         if link {
@@ -162,7 +159,8 @@ pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64
             let n = n as u32;
             sample.extend((0..n).flat_map(|i| (i + 1..n).map(move |j| (i, j))));
         }
-    } else if n >= 2 && (!link || (!left.is_empty() && !right.is_empty())) {
+    } else {
+        // more pairs than drawn: both sides hold records
         while sample.len() < samples {
             let run = RUN.min(samples - sample.len());
             if link {

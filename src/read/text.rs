@@ -83,11 +83,13 @@ pub fn detect_encoding_of(mut input: impl Read) -> Result<DetectedEncoding, Read
     let mut gb_bad_offset = 0u64;
     let mut scratch = String::with_capacity(1 << 17);
     let mut offset = 0u64;
-    let mut n = first;
+    // the first chunk is validated as read above, the rest as it comes
+    let mut pending = Some(first).filter(|&n| n > 0);
     loop {
-        if offset > 0 || n == 0 {
-            n = input.read(&mut chunk)?;
-        }
+        let n = match pending.take() {
+            Some(n) => n,
+            None => input.read(&mut chunk)?,
+        };
         let last = n == 0;
         let bytes = &chunk[..n];
         utf8.feed(bytes, last);

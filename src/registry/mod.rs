@@ -11,14 +11,13 @@ pub(crate) mod write;
 use std::path::Path;
 use std::time::Duration;
 
-/// A statement slower than this is logged as a warning.
-const SLOW_STATEMENT: Duration = Duration::from_secs(30);
-
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor, Row};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
 pub use write::{FileCounts, FileMeta, FileSummary, FileWriter};
+
+/// A statement slower than this is logged as a warning.
+const SLOW_STATEMENT: Duration = Duration::from_secs(30);
 
 /// The database behind a registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
