@@ -255,3 +255,163 @@ async fn exports_write_every_format() {
         test.cleanup().await;
     }
 }
+
+/// Every row of `table` as text, in insertion order, without the columns that differ between
+/// two registries (ids, times).
+async fn table_rows(
+    registry: &lifeline::registry::Registry,
+    table: &str,
+    columns: &str,
+) -> Vec<String> {
+    let sql = format!("SELECT {columns} FROM {table} ORDER BY id");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(registry.pool())
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            (0..row.len())
+                .map(|i| {
+                    let text: Option<String> = row.try_get(i).ok().flatten();
+                    let int: Option<i64> = row.try_get(i).ok().flatten();
+                    match (text, int) {
+                        (Some(text), _) => format!("{text:?}"),
+                        (None, Some(int)) => int.to_string(),
+                        (None, None) => "NULL".into(),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn sqlites_own_statements_store_what_the_portable_driver_stores() {
+    // the shipped samples: every source, xlsx, xls and GBK CSV, rejects, related persons
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let dir = tempfile::tempdir().unwrap();
+    let native = lifeline::registry::Registry::open(&format!(
+        "sqlite:{}",
+        dir.path().join("native.db").display()
+    ))
+    .await
+    .unwrap();
+    let portable = lifeline::registry::Registry::open(&format!(
+        "sqlite:{}",
+        dir.path().join("portable.db").display()
+    ))
+    .await
+    .unwrap()
+    .with_portable_writes();
+    let receipts = dir.path().join("receipts");
+    let stored_native = common::ingest(&native, &receipts, std::slice::from_ref(&samples)).await;
+    let stored_portable =
+        common::ingest(&portable, &receipts, std::slice::from_ref(&samples)).await;
+    assert!(stored_native.len() >= 20);
+    for (a, b) in stored_native.iter().zip(&stored_portable) {
+        assert_eq!(a.status, FileStatus::Ingested, "{}: {:?}", a.file, a.error);
+        assert_eq!(
+            (a.rows_accepted, a.rows_rejected),
+            (b.rows_accepted, b.rows_rejected),
+            "{}",
+            a.file
+        );
+    }
+    let tables = [
+        (
+            "records",
+            "file_id, sheet, row_number, department, mapping, event_kind, event_date, attributes",
+        ),
+        (
+            "mentions",
+            "file_id, sheet, row_number, role, name, name_raw, id_number, id_raw, id_status, gender, birth_date, age, phone, address, province, city, county, township, village, region_code, relation",
+        ),
+        (
+            "rejects",
+            "file_id, sheet, row_number, column_name, value, reason, severity",
+        ),
+    ];
+    for (table, columns) in tables {
+        let a = table_rows(&native, table, columns).await;
+        let b = table_rows(&portable, table, columns).await;
+        assert!(a.len() >= 20, "{table}: {} rows", a.len());
+        assert_eq!(a.len(), b.len(), "{table}");
+        for (row_a, row_b) in a.iter().zip(&b) {
+            assert_eq!(row_a, row_b, "{table}");
+        }
+    }
+    native.close().await;
+    portable.close().await;
+}
+
+#[tokio::test]
+async fn a_row_sqlite_refuses_rolls_the_whole_file_back() {
+    use lifeline::record::{Record, Severity};
+    use lifeline::registry::{FileCounts, FileMeta, FileSummary, FileWriter, Registry};
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let batch_id = registry.start_batch("test").await.unwrap();
+    let meta = FileMeta {
+        batch_id,
+        file_name: "twice.xlsx".into(),
+        path: "/tmp/twice.xlsx".into(),
+        sha256: "ab".repeat(32),
+        size_bytes: 1,
+    };
+    let record = |row| Record {
+        sheet: "Sheet1".into(),
+        row,
+        mapping: "health".into(),
+        department: "health".into(),
+        event_kind: "hospital_stay".into(),
+        event_date: None,
+        attributes: Default::default(),
+        persons: Vec::new(),
+    };
+    // 100 good rows (one 64-row statement, then one by one), then row 7 a second time
+    let mut records: Vec<Record> = (2..102).map(record).collect();
+    records.push(record(7));
+    let issue = lifeline::record::Issue {
+        sheet: "Sheet1".into(),
+        row: 3,
+        column: "电话".into(),
+        value: "12345".into(),
+        reason: "not a phone number".into(),
+        severity: Severity::Value,
+    };
+    let mut writer = FileWriter::begin(&registry, &meta).await.unwrap();
+    writer
+        .add(&records[..50], std::slice::from_ref(&issue))
+        .await
+        .unwrap();
+    let error = writer
+        .add(&records[50..], &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("records") && error.contains("UNIQUE"),
+        "{error}"
+    );
+    writer.rollback().await.unwrap();
+    assert_eq!(registry.count(Table::Files).await.unwrap(), 0);
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 0);
+    // the registry still takes the file once it is right
+    let mut writer = FileWriter::begin(&registry, &meta).await.unwrap();
+    writer.add(&records[..100], &[issue]).await.unwrap();
+    writer
+        .commit(&FileSummary {
+            mappings: "health",
+            format: "xlsx",
+            encoding: "",
+            counts: FileCounts::default(),
+            receipt_json: "{}",
+        })
+        .await
+        .unwrap();
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 100);
+    registry.close().await;
+}

@@ -2,10 +2,10 @@
 //! pull starts), the fields it delivered last time, when it was first seen and when it last
 //! delivered — and, for every stored pull, what was asked ([`record_pull_file`]).
 
-use sqlx::{AnyConnection, Row};
+use sqlx::Row;
 
 use crate::ingest::pull::PullRecord;
-use crate::registry::{Registry, RegistryError, now};
+use crate::registry::{Registry, RegistryError, TxConnection, now, on_connection};
 
 /// A connector's remembered state.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -66,32 +66,34 @@ pub async fn ensure(registry: &Registry, connector: &str) -> Result<(), Registry
 /// delivery time. Called inside the pull's transaction, so the watermark moves only with the
 /// rows it covers.
 pub async fn save_pull(
-    connection: &mut AnyConnection,
+    connection: impl Into<TxConnection<'_>>,
     record: &PullRecord,
     delivered: bool,
 ) -> Result<(), RegistryError> {
     let now = now();
     let fields = serde_json::to_string(&record.fields).unwrap_or_else(|_| "[]".into());
     let delivered_at = delivered.then(|| now.clone());
-    sqlx::query(
-        "INSERT INTO connector_state \
-         (connector, watermark, fields, first_seen_at, last_pull_at, last_delivery_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (connector) DO UPDATE SET \
-         watermark = COALESCE(excluded.watermark, connector_state.watermark), \
-         fields = excluded.fields, last_pull_at = excluded.last_pull_at, \
-         last_delivery_at = COALESCE(excluded.last_delivery_at, connector_state.last_delivery_at), \
-         updated_at = excluded.updated_at",
-    )
-    .bind(&record.connector)
-    .bind(record.watermark_after.as_deref())
-    .bind(fields)
-    .bind(&now)
-    .bind(&now)
-    .bind(delivered_at)
-    .bind(&now)
-    .execute(&mut *connection)
-    .await?;
+    on_connection!(connection.into(), c => {
+        sqlx::query(
+            "INSERT INTO connector_state \
+             (connector, watermark, fields, first_seen_at, last_pull_at, last_delivery_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (connector) DO UPDATE SET \
+             watermark = COALESCE(excluded.watermark, connector_state.watermark), \
+             fields = excluded.fields, last_pull_at = excluded.last_pull_at, \
+             last_delivery_at = COALESCE(excluded.last_delivery_at, \
+             connector_state.last_delivery_at), updated_at = excluded.updated_at",
+        )
+        .bind(&record.connector)
+        .bind(record.watermark_after.as_deref())
+        .bind(&fields)
+        .bind(&now)
+        .bind(&now)
+        .bind(delivered_at.as_deref())
+        .bind(&now)
+        .execute(&mut *c)
+        .await?;
+    });
     Ok(())
 }
 
@@ -119,23 +121,26 @@ pub async fn touch(
 /// Records what was asked for the stored pull `file_id`, so that every record leads back to
 /// the connector, the request and the watermark window that brought it.
 pub async fn record_pull_file(
-    connection: &mut AnyConnection,
+    connection: impl Into<TxConnection<'_>>,
     file_id: i64,
     record: &PullRecord,
 ) -> Result<(), RegistryError> {
-    sqlx::query(
-        "INSERT INTO pulls (file_id, connector, kind, source, watermark_before, watermark_after, \
-         pages, pulled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(file_id)
-    .bind(&record.connector)
-    .bind(&record.kind)
-    .bind(&record.source)
-    .bind(record.watermark_before.as_deref())
-    .bind(record.watermark_after.as_deref())
-    .bind(record.pages)
-    .bind(now())
-    .execute(&mut *connection)
-    .await?;
+    let pulled_at = now();
+    on_connection!(connection.into(), c => {
+        sqlx::query(
+            "INSERT INTO pulls (file_id, connector, kind, source, watermark_before, \
+             watermark_after, pages, pulled_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(file_id)
+        .bind(&record.connector)
+        .bind(&record.kind)
+        .bind(&record.source)
+        .bind(record.watermark_before.as_deref())
+        .bind(record.watermark_after.as_deref())
+        .bind(record.pages)
+        .bind(&pulled_at)
+        .execute(&mut *c)
+        .await?;
+    });
     Ok(())
 }

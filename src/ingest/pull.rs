@@ -311,7 +311,7 @@ impl PullWriter {
             ));
             // the rows are stored already: the watermark may move past them
             let mut connection = self.registry.pool().acquire().await?;
-            crate::connectors::state::save_pull(&mut connection, record, false).await?;
+            crate::connectors::state::save_pull(&mut *connection, record, false).await?;
             return Ok(PullOutcome::Duplicate(
                 ingestor.finish_receipt(receipt, self.started).await,
             ));

@@ -6,6 +6,7 @@
 //! both backends accept. A file is stored in one transaction ([`FileWriter`]): its rows,
 //! rejects and receipt become visible together or not at all.
 
+mod native;
 pub(crate) mod write;
 
 use std::path::Path;
@@ -51,6 +52,9 @@ pub enum RegistryError {
     /// The database answered with something lifeline cannot read.
     #[error("the registry returned data lifeline cannot read: {0}")]
     Unreadable(String),
+    /// SQLite refused a row of the bulk insert.
+    #[error("registry write failed: {0}")]
+    Write(String),
     /// Creating the folder of a SQLite file failed.
     #[error("cannot create the folder for {path}: {source}")]
     Folder {
@@ -60,6 +64,33 @@ pub enum RegistryError {
         source: std::io::Error,
     },
 }
+
+/// The connection of a file's transaction: the portable one, or, for a SQLite file, SQLite's
+/// own driver ([`FileWriter::connection`]).
+pub enum TxConnection<'a> {
+    /// Through sqlx's `Any` driver.
+    Any(&'a mut sqlx::AnyConnection),
+    /// SQLite's own driver.
+    Sqlite(&'a mut sqlx::SqliteConnection),
+}
+
+impl<'a> From<&'a mut sqlx::AnyConnection> for TxConnection<'a> {
+    fn from(connection: &'a mut sqlx::AnyConnection) -> TxConnection<'a> {
+        TxConnection::Any(connection)
+    }
+}
+
+/// Evaluates `$body` with `$c` bound to the connection a [`TxConnection`] holds, whichever
+/// driver it is: the query is written once and compiled for both.
+macro_rules! on_connection {
+    ($connection:expr, $c:ident => $body:expr) => {
+        match $connection {
+            $crate::registry::TxConnection::Any($c) => $body,
+            $crate::registry::TxConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_connection;
 
 /// A stored file, as found by its content hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +108,9 @@ pub struct StoredFile {
 pub struct Registry {
     pool: AnyPool,
     backend: Backend,
+    /// For a SQLite file: a connection of SQLite's own driver, on which a file's rows are
+    /// written through SQLite's statement API ([`FileWriter`]).
+    sqlite_writer: Option<sqlx::SqlitePool>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -100,10 +134,12 @@ impl Registry {
     /// Opens (creating if needed) the registry at `url` and migrates it to the current schema.
     pub async fn open(url: &str) -> Result<Registry, RegistryError> {
         install_default_drivers();
+        let mut in_memory = false;
         let (backend, connect_url) = if let Some(path) = url.strip_prefix("sqlite:") {
             let path = path.trim_start_matches("//");
             let file = path.split('?').next().unwrap_or(path);
-            if file != ":memory:"
+            in_memory = file == ":memory:" || path.contains("mode=memory");
+            if !in_memory
                 && let Some(parent) = Path::new(file).parent()
                 && !parent.as_os_str().is_empty()
             {
@@ -170,7 +206,31 @@ impl Registry {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&pool).await?,
         }
-        Ok(Registry { pool, backend })
+        // an in-memory database is private to its connection: its files go the portable way
+        let sqlite_writer = if backend == Backend::Sqlite && !in_memory {
+            let options = connect_url
+                .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                .map_err(connect_error)?
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(30))
+                .foreign_keys(true)
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "MEMORY")
+                .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
+            // SQLite has one writer at a time; a second file waits for the first one's commit
+            let writer = sqlx::sqlite::SqlitePoolOptions::new()
+                .max_connections(2)
+                .connect_lazy_with(options);
+            Some(writer)
+        } else {
+            None
+        };
+        Ok(Registry {
+            pool,
+            backend,
+            sqlite_writer,
+        })
     }
 
     /// Connects to a database server without touching its schema (to create or drop test
@@ -190,6 +250,18 @@ impl Registry {
     /// The connection pool, for queries of other modules.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The same registry writing files through sqlx's portable driver even on SQLite, as on
+    /// PostgreSQL: to check that both ways store the same rows.
+    pub fn with_portable_writes(mut self) -> Registry {
+        self.sqlite_writer = None;
+        self
+    }
+
+    /// The pool of SQLite's own driver for a file's rows, if this is a SQLite file.
+    pub(crate) fn sqlite_writer(&self) -> Option<&sqlx::SqlitePool> {
+        self.sqlite_writer.as_ref()
     }
 
     /// Which database this is.
@@ -236,6 +308,9 @@ impl Registry {
     /// Closes the pool, flushing SQLite's WAL.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(writer) = &self.sqlite_writer {
+            writer.close().await;
+        }
     }
 }
 

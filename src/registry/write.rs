@@ -1,12 +1,15 @@
 //! Writing one file into the registry in one transaction: its row in `files`, its records,
-//! mentions and rejects, then its receipt. Rows are inserted in multi-row statements.
+//! mentions and rejects, then its receipt. Rows are inserted in multi-row statements: on a
+//! SQLite file through SQLite's own statement API, values bound in place ([`super::native`]);
+//! on PostgreSQL through sqlx.
 
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, Registry, RegistryError};
-use crate::record::{Issue, Record};
+use super::native::{Handle, Value};
+use super::{Backend, Registry, RegistryError, TxConnection, on_connection};
+use crate::record::{Issue, PersonMention, Record};
 
 /// Bind parameters per INSERT statement: under SQLite's limit of 32,766 and PostgreSQL's of
 /// 65,535; rows per statement are this divided by the table's column count.
@@ -227,37 +230,138 @@ pub struct FileCounts {
     pub skipped: i64,
 }
 
+/// The transaction of a file being written.
+enum FileTx {
+    /// Through sqlx's portable driver (PostgreSQL, in-memory SQLite).
+    Any(Transaction<'static, Any>),
+    /// SQLite's own driver; rows go through SQLite's statement API.
+    Sqlite(Transaction<'static, sqlx::Sqlite>),
+}
+
+impl FileTx {
+    fn connection(&mut self) -> TxConnection<'_> {
+        match self {
+            FileTx::Any(tx) => TxConnection::Any(&mut *tx),
+            FileTx::Sqlite(tx) => TxConnection::Sqlite(&mut *tx),
+        }
+    }
+}
+
+/// The bound values of a record's row in `records`, in [`RECORD_COLUMNS`] order.
+fn record_values<'a>(
+    file_id: i64,
+    record: &'a Record,
+    event_date: &'a Option<String>,
+    attributes: &'a str,
+) -> [Value<'a>; 8] {
+    [
+        Value::Int(Some(file_id)),
+        Value::Text(Some(&record.sheet)),
+        Value::Int(Some(record.row as i64)),
+        Value::Text(Some(&record.department)),
+        Value::Text(Some(&record.mapping)),
+        Value::Text(Some(&record.event_kind)),
+        Value::Text(event_date.as_deref()),
+        Value::Text(Some(attributes)),
+    ]
+}
+
+/// The bound values of a person's row in `mentions`, in [`MENTION_COLUMNS`] order.
+fn mention_values<'a>(
+    file_id: i64,
+    record: &'a Record,
+    person: &'a PersonMention,
+    birth_date: &'a Option<String>,
+) -> [Value<'a>; 21] {
+    let address = &person.address;
+    [
+        Value::Int(Some(file_id)),
+        Value::Text(Some(&record.sheet)),
+        Value::Int(Some(record.row as i64)),
+        Value::Text(Some(&person.role)),
+        Value::Text(person.name.as_ref().map(|n| n.normalized.as_str())),
+        Value::Text(person.name.as_ref().map(|n| n.raw.as_str())),
+        Value::Text(person.id_number.normalized.as_deref()),
+        Value::Text(Some(&person.id_number.raw)),
+        Value::Text(Some(person.id_number.status.as_str())),
+        Value::Text(person.gender.map(|g| g.as_str())),
+        Value::Text(birth_date.as_deref()),
+        Value::Int(person.age),
+        Value::Text(person.phone.as_deref()),
+        Value::Text((!address.raw.is_empty()).then_some(address.raw.as_str())),
+        Value::Text(address.province.as_deref()),
+        Value::Text(address.city.as_deref()),
+        Value::Text(address.county.as_deref()),
+        Value::Text(address.township.as_deref()),
+        Value::Text(address.village.as_deref()),
+        Value::Text(address.region_code.as_deref()),
+        Value::Text(person.relation.as_deref()),
+    ]
+}
+
+/// The bound values of an issue's row in `rejects`, in [`REJECT_COLUMNS`] order.
+fn issue_values(file_id: i64, issue: &Issue) -> [Value<'_>; 7] {
+    [
+        Value::Int(Some(file_id)),
+        Value::Text(Some(&issue.sheet)),
+        Value::Int(Some(issue.row as i64)),
+        Value::Text(Some(&issue.column)),
+        Value::Text(Some(&issue.value)),
+        Value::Text(Some(&issue.reason)),
+        Value::Text(Some(issue.severity.as_str())),
+    ]
+}
+
+/// Binds `values` to a portable query (owned: sqlx's arguments own their values).
+fn bind_values<'q>(
+    mut query: Query<'q, Any, AnyArguments>,
+    values: &[Value<'_>],
+) -> Query<'q, Any, AnyArguments> {
+    for value in values {
+        query = match *value {
+            Value::Text(text) => query.bind(text.map(str::to_string)),
+            Value::Int(int) => query.bind(int),
+        };
+    }
+    query
+}
+
 /// One file being written; dropped without [`FileWriter::commit`], nothing of it remains.
 pub struct FileWriter {
-    tx: Transaction<'static, Any>,
+    tx: FileTx,
     file_id: i64,
     backend: Backend,
-    sql_cache: Vec<(String, usize, String)>,
 }
 
 impl FileWriter {
     /// Starts the file's transaction and its `files` row.
     pub async fn begin(registry: &Registry, meta: &FileMeta) -> Result<FileWriter, RegistryError> {
-        let mut tx = registry.pool().begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO files (batch_id, file_name, path, sha256, size_bytes, format, encoding, \
-             mappings, rows_read, rows_accepted, rows_rejected, rows_skipped, receipt, ingested_at) \
-             VALUES ($1, $2, $3, $4, $5, '', '', '', 0, 0, 0, 0, '{}', $6) RETURNING id",
-        )
-        .bind(meta.batch_id)
-        .bind(&meta.file_name)
-        .bind(&meta.path)
-        .bind(&meta.sha256)
-        .bind(meta.size_bytes)
-        .bind(super::now())
-        .fetch_one(&mut *tx)
-        .await?;
-        let file_id = row.try_get::<i64, _>(0)?;
+        let mut tx = match registry.sqlite_writer() {
+            // IMMEDIATE: the write lock is taken (or waited for) now, not at the first insert
+            Some(pool) => FileTx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            None => FileTx::Any(registry.pool().begin().await?),
+        };
+        let file_id = on_connection!(tx.connection(), c => {
+            let row = sqlx::query(
+                "INSERT INTO files (batch_id, file_name, path, sha256, size_bytes, format, \
+                 encoding, mappings, rows_read, rows_accepted, rows_rejected, rows_skipped, \
+                 receipt, ingested_at) \
+                 VALUES ($1, $2, $3, $4, $5, '', '', '', 0, 0, 0, 0, '{}', $6) RETURNING id",
+            )
+            .bind(meta.batch_id)
+            .bind(&meta.file_name)
+            .bind(&meta.path)
+            .bind(&meta.sha256)
+            .bind(meta.size_bytes)
+            .bind(super::now())
+            .fetch_one(&mut *c)
+            .await?;
+            row.try_get::<i64, _>(0)?
+        });
         Ok(FileWriter {
             tx,
             file_id,
             backend: registry.backend(),
-            sql_cache: Vec::new(),
         })
     }
 
@@ -266,95 +370,60 @@ impl FileWriter {
         self.file_id
     }
 
-    fn sql(&mut self, table: &str, columns: &[&str], rows: usize) -> String {
-        if let Some((_, _, sql)) = self
-            .sql_cache
-            .iter()
-            .find(|(t, n, _)| t == table && *n == rows)
-        {
-            return sql.clone();
-        }
-        let sql = insert_sql(table, columns, rows, self.backend);
-        self.sql_cache.push((table.to_string(), rows, sql.clone()));
-        sql
-    }
-
     /// Stores records (with their mentions) and issues.
     pub async fn add(&mut self, records: &[Record], issues: &[Issue]) -> Result<(), RegistryError> {
         let file_id = self.file_id;
-        for chunk in records.chunks(PARAMETERS / RECORD_COLUMNS.len()) {
-            let sql = self.sql("records", RECORD_COLUMNS, chunk.len());
-            let mut query: Query<'_, Any, AnyArguments> =
-                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for record in chunk {
-                query = query
-                    .bind(file_id)
-                    .bind(record.sheet.as_str())
-                    .bind(record.row as i64)
-                    .bind(record.department.as_str())
-                    .bind(record.mapping.as_str())
-                    .bind(record.event_kind.as_str())
-                    .bind(record.event_date.map(|d| d.to_string()))
-                    .bind(
-                        serde_json::to_string(&record.attributes).unwrap_or_else(|_| "{}".into()),
-                    );
-            }
-            query.execute(&mut *self.tx).await?;
-        }
-        let mentions: Vec<(&Record, &crate::record::PersonMention)> = records
+        let event_dates: Vec<Option<String>> = records
             .iter()
-            .flat_map(|r| r.persons.iter().map(move |p| (r, p)))
+            .map(|r| r.event_date.map(|d| d.to_string()))
             .collect();
-        for chunk in mentions.chunks(PARAMETERS / MENTION_COLUMNS.len()) {
-            let sql = self.sql("mentions", MENTION_COLUMNS, chunk.len());
-            let mut query: Query<'_, Any, AnyArguments> =
-                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for (record, person) in chunk {
-                let address = &person.address;
-                query = query
-                    .bind(file_id)
-                    .bind(record.sheet.as_str())
-                    .bind(record.row as i64)
-                    .bind(person.role.as_str())
-                    .bind(person.name.as_ref().map(|n| n.normalized.as_str()))
-                    .bind(person.name.as_ref().map(|n| n.raw.as_str()))
-                    .bind(person.id_number.normalized.as_deref())
-                    .bind(person.id_number.raw.as_str())
-                    .bind(person.id_number.status.as_str())
-                    .bind(person.gender.map(|g| g.as_str()))
-                    .bind(person.birth_date.map(|d| d.to_string()))
-                    .bind(person.age)
-                    .bind(person.phone.as_deref())
-                    .bind(if address.raw.is_empty() {
-                        None
-                    } else {
-                        Some(address.raw.as_str())
-                    })
-                    .bind(address.province.as_deref())
-                    .bind(address.city.as_deref())
-                    .bind(address.county.as_deref())
-                    .bind(address.township.as_deref())
-                    .bind(address.village.as_deref())
-                    .bind(address.region_code.as_deref())
-                    .bind(person.relation.as_deref());
-            }
-            query.execute(&mut *self.tx).await?;
+        let attributes: Vec<String> = records.iter().map(attributes_json).collect();
+        let birth_dates: Vec<Option<String>> = records
+            .iter()
+            .flat_map(|r| {
+                r.persons
+                    .iter()
+                    .map(|p| p.birth_date.map(|d| d.to_string()))
+            })
+            .collect();
+        let mut record_rows = Vec::with_capacity(records.len() * RECORD_COLUMNS.len());
+        for ((record, date), json) in records.iter().zip(&event_dates).zip(&attributes) {
+            record_rows.extend(record_values(file_id, record, date, json));
         }
-        for chunk in issues.chunks(PARAMETERS / REJECT_COLUMNS.len()) {
-            let sql = self.sql("rejects", REJECT_COLUMNS, chunk.len());
-            let mut query: Query<'_, Any, AnyArguments> =
-                sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for issue in chunk {
-                query = query
-                    .bind(file_id)
-                    .bind(issue.sheet.as_str())
-                    .bind(issue.row as i64)
-                    .bind(issue.column.as_str())
-                    .bind(issue.value.as_str())
-                    .bind(issue.reason.as_str())
-                    .bind(issue.severity.as_str());
+        let mut mention_rows = Vec::with_capacity(birth_dates.len() * MENTION_COLUMNS.len());
+        let persons = records
+            .iter()
+            .flat_map(|r| r.persons.iter().map(move |p| (r, p)));
+        for ((record, person), birth_date) in persons.zip(&birth_dates) {
+            mention_rows.extend(mention_values(file_id, record, person, birth_date));
+        }
+        let mut issue_rows = Vec::with_capacity(issues.len() * REJECT_COLUMNS.len());
+        for issue in issues {
+            issue_rows.extend(issue_values(file_id, issue));
+        }
+        let tables = [
+            ("records", RECORD_COLUMNS, record_rows),
+            ("mentions", MENTION_COLUMNS, mention_rows),
+            ("rejects", REJECT_COLUMNS, issue_rows),
+        ];
+        match &mut self.tx {
+            FileTx::Sqlite(tx) => {
+                let mut handle = tx.lock_handle().await?;
+                let handle = Handle::new(&mut handle);
+                for (table, columns, values) in &tables {
+                    handle.insert(table, columns, values)?;
+                }
             }
-            query.execute(&mut *self.tx).await?;
+            FileTx::Any(tx) => {
+                for (table, columns, values) in &tables {
+                    let width = columns.len();
+                    for chunk in values.chunks(width * (PARAMETERS / width)) {
+                        let sql = insert_sql(table, columns, chunk.len() / width, self.backend);
+                        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        bind_values(query, chunk).execute(&mut **tx).await?;
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -366,45 +435,63 @@ impl FileWriter {
         sha256: &str,
         size_bytes: i64,
     ) -> Result<(), RegistryError> {
-        sqlx::query("UPDATE files SET sha256 = $1, size_bytes = $2 WHERE id = $3")
-            .bind(sha256)
-            .bind(size_bytes)
-            .bind(self.file_id)
-            .execute(&mut *self.tx)
-            .await?;
+        let file_id = self.file_id;
+        on_connection!(self.tx.connection(), c => {
+            sqlx::query("UPDATE files SET sha256 = $1, size_bytes = $2 WHERE id = $3")
+                .bind(sha256)
+                .bind(size_bytes)
+                .bind(file_id)
+                .execute(&mut *c)
+                .await?;
+        });
         Ok(())
     }
 
     /// The file's transaction, for rows that must be committed with it (a connector's
     /// watermark, the pull behind the file).
-    pub fn connection(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+    pub fn connection(&mut self) -> TxConnection<'_> {
+        self.tx.connection()
     }
 
     /// Stores what was learnt reading the file and commits everything of it at once.
     pub async fn commit(mut self, summary: &FileSummary<'_>) -> Result<(), RegistryError> {
-        sqlx::query(
-            "UPDATE files SET mappings = $1, rows_read = $2, rows_accepted = $3, rows_rejected = $4, \
-             rows_skipped = $5, receipt = $6, format = $8, encoding = $9 WHERE id = $7",
-        )
-        .bind(summary.mappings)
-        .bind(summary.counts.read)
-        .bind(summary.counts.accepted)
-        .bind(summary.counts.rejected)
-        .bind(summary.counts.skipped)
-        .bind(summary.receipt_json)
-        .bind(self.file_id)
-        .bind(summary.format)
-        .bind(summary.encoding)
-        .execute(&mut *self.tx)
-        .await?;
-        self.tx.commit().await?;
+        let file_id = self.file_id;
+        on_connection!(self.tx.connection(), c => {
+            sqlx::query(
+                "UPDATE files SET mappings = $1, rows_read = $2, rows_accepted = $3, \
+                 rows_rejected = $4, rows_skipped = $5, receipt = $6, format = $8, \
+                 encoding = $9 WHERE id = $7",
+            )
+            .bind(summary.mappings)
+            .bind(summary.counts.read)
+            .bind(summary.counts.accepted)
+            .bind(summary.counts.rejected)
+            .bind(summary.counts.skipped)
+            .bind(summary.receipt_json)
+            .bind(file_id)
+            .bind(summary.format)
+            .bind(summary.encoding)
+            .execute(&mut *c)
+            .await?;
+        });
+        match self.tx {
+            FileTx::Any(tx) => tx.commit().await?,
+            FileTx::Sqlite(tx) => tx.commit().await?,
+        }
         Ok(())
     }
 
     /// Abandons the file: nothing of it is stored.
     pub async fn rollback(self) -> Result<(), RegistryError> {
-        self.tx.rollback().await?;
+        match self.tx {
+            FileTx::Any(tx) => tx.rollback().await?,
+            FileTx::Sqlite(tx) => tx.rollback().await?,
+        }
         Ok(())
     }
+}
+
+/// A record's attributes as stored: JSON text.
+fn attributes_json(record: &Record) -> String {
+    serde_json::to_string(&record.attributes).unwrap_or_else(|_| "{}".into())
 }

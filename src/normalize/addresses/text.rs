@@ -17,6 +17,10 @@ pub(super) fn is_bare_stop(ch: char) -> bool {
 /// neither a letter nor a digit (punctuation, brackets, symbols, emoji), except
 /// `#` and `&` which belong to house numbers.
 fn is_separator(ch: char) -> bool {
+    // CJK ideographs, the bulk of an address, without the general Unicode table lookup
+    if ('\u{4E00}'..='\u{9FFF}').contains(&ch) {
+        return false;
+    }
     !ch.is_alphanumeric() && ch != '#' && ch != '&'
 }
 
@@ -149,6 +153,17 @@ const MARKERS: &[(&str, UnitKind)] = &[
     ("巷", UnitKind::Stop),
 ];
 
+/// The first characters of [`MARKERS`]: a character that is none of them starts no marker.
+static MARKER_STARTS: std::sync::LazyLock<Vec<char>> = std::sync::LazyLock::new(|| {
+    let mut starts: Vec<char> = MARKERS
+        .iter()
+        .filter_map(|(m, _)| m.chars().next())
+        .collect();
+    starts.sort_unstable();
+    starts.dedup();
+    starts
+});
+
 fn starts_with_township(s: &str) -> bool {
     MARKERS
         .iter()
@@ -191,6 +206,9 @@ pub(super) fn scan_unit(s: &str, pos: usize, max_chars: usize) -> Option<Unit> {
                 name_chars: k,
                 suffix: "",
             });
+        }
+        if MARKER_STARTS.binary_search(&ch).is_err() {
+            continue;
         }
         for (marker, kind) in MARKERS {
             if let Some(tail) = here.strip_prefix(marker) {
