@@ -247,6 +247,7 @@ async fn main() {
     };
     let mut cpu = f64::MAX;
     let mut best = f64::MAX;
+    let mut best_closed = f64::MAX;
     let mut accepted = 0;
     for attempt in 0..3 {
         let db = dir.path().join(format!("bench-{attempt}.db"));
@@ -274,7 +275,9 @@ async fn main() {
         );
         accepted = receipts[0].rows_accepted;
         best = best.min(seconds);
+        // the WAL checkpoint that follows a commit runs on its own task; closing waits for it
         registry.close().await;
+        best_closed = best_closed.min(started.elapsed().as_secs_f64());
         if rows > 300_000 {
             break;
         }
@@ -296,6 +299,10 @@ async fn main() {
     println!(
         "lifeline ingest (to SQLite, commit): {best:>7.2} s  {:>9.0} rows/s  ({accepted} rows accepted)",
         rows as f64 / best
+    );
+    println!(
+        "  and the WAL checkpoint after it:   {best_closed:>7.2} s  {:>9.0} rows/s  (registry closed)",
+        rows as f64 / best_closed
     );
     println!(
         "  (ingest used {cpu:.2} CPU seconds on {} cores)",

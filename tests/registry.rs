@@ -415,3 +415,45 @@ async fn a_row_sqlite_refuses_rolls_the_whole_file_back() {
     assert_eq!(registry.count(Table::Records).await.unwrap(), 100);
     registry.close().await;
 }
+
+#[tokio::test]
+async fn a_files_rows_reach_the_database_file_after_its_commit() {
+    // the writer's checkpoint runs after each commit, on its own task: once it is done the
+    // database file itself (not only the write-ahead log) holds the file's rows
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("registry.db");
+    let registry = lifeline::registry::Registry::open(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    let before = std::fs::metadata(&path).unwrap().len();
+    let mut sheet = common::raw_row(1, &["姓名", "身份证号", "入院日期", "个人自付", "家庭住址"]);
+    for row in 2..20_002 {
+        sheet.push_str(&common::raw_row(
+            row,
+            &[
+                "张三",
+                "",
+                "2026-03-01",
+                "100",
+                "安徽省滁州市定远县炉桥镇金岗村三组",
+            ],
+        ));
+    }
+    let file = dir.path().join("stays.xlsx");
+    common::write_raw_xlsx(&file, &sheet);
+    let receipts = common::ingest(&registry, &dir.path().join("receipts"), &[file]).await;
+    assert_eq!(
+        receipts[0].status,
+        FileStatus::Ingested,
+        "{:?}",
+        receipts[0].error
+    );
+    registry.wait_for_checkpoint().await;
+    let after = std::fs::metadata(&path).unwrap().len();
+    assert!(
+        after > before + 1_000_000,
+        "database file {before} → {after} bytes"
+    );
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 20_000);
+    registry.close().await;
+}

@@ -283,6 +283,12 @@ impl<'a> Ingestor<'a> {
                         skipped: (receipt.rows_skipped_footer + receipt.rows_skipped_other) as i64,
                     };
                     let mappings = receipt.mappings.join(",");
+                    let commit_started = std::time::Instant::now();
+                    tracing::debug!(
+                        file = %file_name,
+                        seconds = started.elapsed().as_secs_f64(),
+                        "read and stored; committing"
+                    );
                     let committed = writer
                         .commit(&FileSummary {
                             mappings: &mappings,
@@ -292,6 +298,11 @@ impl<'a> Ingestor<'a> {
                             receipt_json: &receipt_json,
                         })
                         .await;
+                    tracing::debug!(
+                        file = %file_name,
+                        seconds = commit_started.elapsed().as_secs_f64(),
+                        "commit"
+                    );
                     if let Err(error) = committed {
                         receipt.status = FileStatus::Failed;
                         receipt.file_id = None;

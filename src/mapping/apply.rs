@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::compile::{Mapping, PersonField, Target, ValueKind, normalize_value};
 use super::resolve::Resolution;
 use crate::normalize::addresses::{AddressHints, parse_address};
-use crate::normalize::dates::{from_excel_serial, parse_date};
+use crate::normalize::dates::{from_excel_serial, iso_date, parse_date};
 use crate::normalize::gender::parse_gender;
 use crate::normalize::id_number::{IdNumber, cross_check, parse_id_number, parse_id_number_float};
 use crate::normalize::money::{money_from_f64, parse_money};
@@ -115,7 +115,15 @@ fn is_placeholder(cell: &CellValue) -> bool {
 
 /// The text of a cell as the officer sees it, trimmed.
 fn cell_text(cell: &CellValue) -> String {
-    cell.display().trim().to_string()
+    cell_str(cell).into_owned()
+}
+
+/// [`cell_text`], borrowed from a text cell.
+fn cell_str(cell: &CellValue) -> std::borrow::Cow<'_, str> {
+    match cell {
+        CellValue::Text(text) => std::borrow::Cow::Borrowed(text.trim()),
+        other => std::borrow::Cow::Owned(other.display().trim().to_string()),
+    }
 }
 
 fn cell_date(cell: &CellValue) -> Result<NaiveDate, String> {
@@ -258,7 +266,7 @@ pub fn apply_row(plan: &SheetPlan, row: u32, cells: &[CellValue]) -> RowOutcome 
             Target::Attribute { name, kind, codes } => {
                 let value = match kind {
                     ValueKind::Text => Ok(Some(Value::String(cell_text(cell)))),
-                    ValueKind::Date => cell_date(cell).map(|d| Some(Value::String(d.to_string()))),
+                    ValueKind::Date => cell_date(cell).map(|d| Some(Value::String(iso_date(d)))),
                     ValueKind::Money => {
                         let scale = plan.money_scale.get(position).copied().unwrap_or(1.0);
                         cell_money(cell, scale).map(|m| m.map(Value::from))
@@ -423,7 +431,11 @@ fn person_value(
     let text = || cell_text(cell);
     let mention = &mut draft.mention;
     match field {
-        PersonField::Name => match normalize_name(&cell.display()) {
+        PersonField::Name => match normalize_name(&match cell {
+            // the name's raw text is the cell exactly as read, untrimmed
+            CellValue::Text(text) => std::borrow::Cow::Borrowed(text.as_str()),
+            other => std::borrow::Cow::Owned(other.display()),
+        }) {
             Some(name) if crate::normalize::names::is_plausible_name(&name.normalized) => {
                 mention.name = Some(name);
                 true
@@ -448,7 +460,7 @@ fn person_value(
             }
             true
         }
-        PersonField::Gender => match parse_gender(&text()) {
+        PersonField::Gender => match parse_gender(&cell_str(cell)) {
             Ok(gender) => {
                 mention.gender = gender;
                 gender.is_some()
@@ -484,8 +496,8 @@ fn person_value(
         },
         PersonField::Phone => {
             let raw = match cell {
-                CellValue::Float(v) => format_float(*v),
-                other => cell_text(other),
+                CellValue::Float(v) => std::borrow::Cow::Owned(format_float(*v)),
+                other => cell_str(other),
             };
             match normalize_phone(&raw) {
                 Ok(phone) => {
@@ -493,7 +505,7 @@ fn person_value(
                     mention.phone.is_some()
                 }
                 Err(e) => {
-                    report(raw, e.to_string());
+                    report(raw.into_owned(), e.to_string());
                     false
                 }
             }

@@ -82,6 +82,9 @@ pub fn to_excel_serial(date: NaiveDate) -> Option<u32> {
 /// times give [`DateError::Impossible`], unknown shapes
 /// [`DateError::Unrecognised`], blank cells [`DateError::Empty`].
 pub fn parse_date(raw: &str) -> Result<NaiveDate, DateError> {
+    if let Some(parsed) = parse_iso_date(raw) {
+        return parsed;
+    }
     let text = clean(raw);
     if text.is_empty() {
         return Err(DateError::Empty);
@@ -96,6 +99,52 @@ pub fn parse_date(raw: &str) -> Result<NaiveDate, DateError> {
     }
     let (y, m, d) = split_ymd(date_part).ok_or_else(|| DateError::Unrecognised(shown.clone()))?;
     make_date(y, m, d).ok_or(DateError::Impossible(shown))
+}
+
+/// A date as ISO-8601 text, `1990-01-02`: what `to_string` gives for years 1000–9999, without
+/// the formatting machinery (a registry stores millions of them).
+pub fn iso_date(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    let (y, m, d) = (date.year(), date.month(), date.day());
+    if !(1000..=9999).contains(&y) {
+        return date.to_string();
+    }
+    let y = y as u32;
+    let digit = |n: u32| char::from(b'0' + n as u8);
+    let mut text = String::with_capacity(10);
+    for n in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10] {
+        text.push(digit(n));
+    }
+    text.push('-');
+    text.push(digit(m / 10));
+    text.push(digit(m % 10));
+    text.push('-');
+    text.push(digit(d / 10));
+    text.push(digit(d % 10));
+    text
+}
+
+/// The common shape, `YYYY-MM-DD` or `YYYY/MM/DD` in ASCII, without the general path's
+/// cleaning; `None` for any other text.
+fn parse_iso_date(raw: &str) -> Option<Result<NaiveDate, DateError>> {
+    let b = raw.as_bytes();
+    let digits = [0, 1, 2, 3, 5, 6, 8, 9];
+    if b.len() != 10
+        || b[4] != b[7]
+        || !(b[4] == b'-' || b[4] == b'/')
+        || !digits.iter().all(|&i| b[i].is_ascii_digit())
+    {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        b[range]
+            .iter()
+            .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'))
+    };
+    Some(
+        make_date(number(0..4), number(5..7), number(8..10))
+            .ok_or_else(|| DateError::Impossible(raw.to_string())),
+    )
 }
 
 /// Parses a year-month partial date (`1990年1月`, `1990-01`, `1990/1`,
@@ -469,6 +518,28 @@ mod tests {
             let first = d.with_day(1).unwrap();
             prop_assert_eq!(parse_year_month(&d.format("%Y年%-m月").to_string()), Ok(first));
             prop_assert_eq!(parse_year_month(&d.format("%Y%m").to_string()), Ok(first));
+        }
+
+        #[test]
+        fn iso_date_is_to_string(d in any_date()) {
+            prop_assert_eq!(iso_date(d), d.to_string());
+        }
+
+        #[test]
+        fn iso_fast_path_agrees_with_the_general_path(
+            y in 0u32..10_000, m in 0u32..100, d in 0u32..100, slash in any::<bool>()
+        ) {
+            let sep = if slash { '/' } else { '-' };
+            let text = format!("{y:04}{sep}{m:02}{sep}{d:02}");
+            let general = {
+                let cleaned = clean(&text);
+                let (date_part, _) = split_time(&cleaned);
+                match split_ymd(date_part) {
+                    Some((y, m, d)) => make_date(y, m, d).ok_or(DateError::Impossible(text.clone())),
+                    None => Err(DateError::Unrecognised(text.clone())),
+                }
+            };
+            prop_assert_eq!(parse_iso_date(&text), Some(general), "text {}", text);
         }
 
         #[test]

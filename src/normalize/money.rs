@@ -71,6 +71,18 @@ pub fn money_from_f64(v: f64) -> Option<i64> {
     if !v.is_finite() || v.abs() > MAX_F64_YUAN {
         return None;
     }
+    // whole fen, the common case: when fen/100 is exactly the cell's value, the shortest
+    // decimal of that value has at most two decimals and the text path below gives the same fen
+    let fen = (v.abs() * 100.0).round();
+    if fen < 9.0e15 && fen / 100.0 == v.abs() {
+        let fen = fen as i64;
+        return Some(if v.is_sign_negative() { -fen } else { fen });
+    }
+    money_from_f64_text(v)
+}
+
+/// [`money_from_f64`] through the value's shortest decimal text.
+fn money_from_f64_text(v: f64) -> Option<i64> {
     // `Display` for f64 never uses exponent notation.
     let text = v.abs().to_string();
     let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
@@ -315,6 +327,18 @@ mod tests {
             }
             let wan = format!("{}{}.{:06}万", if neg { "-" } else { "" }, fen.unsigned_abs() / 1_000_000, fen.unsigned_abs() % 1_000_000);
             prop_assert_eq!(parse_money(&wan), Ok(Some(fen)), "text {}", wan);
+        }
+
+        #[test]
+        fn f64_fast_path_agrees_with_the_text(
+            whole in -1_000_000_000i64..1_000_000_000,
+            frac in 0u32..100_000,
+            digits in 0u32..6,
+        ) {
+            let v: f64 = format!("{whole}.{:0width$}", frac % 10u32.pow(digits), width = digits as usize)
+                .parse()
+                .unwrap();
+            prop_assert_eq!(money_from_f64(v), money_from_f64_text(v), "value {}", v);
         }
 
         #[test]

@@ -178,12 +178,15 @@ fn emit(sink: &mut dyn RowSink, r: u32, row: &mut Vec<CellValue>) -> ControlFlow
     while row.last().is_some_and(CellValue::is_blank) {
         row.pop();
     }
+    let width = row.len();
     let flow = if row.is_empty() {
         ControlFlow::Continue(())
     } else {
         sink.row(r + 1, row)
     };
     row.clear();
+    // a sink that took the cells left an empty vector: the next row is about as wide
+    row.reserve(width);
     flow
 }
 

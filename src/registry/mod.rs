@@ -111,6 +111,17 @@ pub struct Registry {
     /// For a SQLite file: a connection of SQLite's own driver, on which a file's rows are
     /// written through SQLite's statement API ([`FileWriter`]).
     sqlite_writer: Option<sqlx::SqlitePool>,
+    /// The background checkpoint after a file's commit.
+    checkpoint: std::sync::Arc<Checkpoint>,
+}
+
+/// The state of [`Registry::checkpoint_soon`].
+#[derive(Debug, Default)]
+struct Checkpoint {
+    /// A commit happened since the last checkpoint began.
+    pending: std::sync::atomic::AtomicBool,
+    /// The task running checkpoints while some are pending.
+    task: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -215,7 +226,12 @@ impl Registry {
                 .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(30))
                 .foreign_keys(true)
-                .pragma("cache_size", "-65536")
+                // 8 MiB: a file's pages spill to the WAL while it is read, not all at its commit
+                // (a 200,000-row workbook ingested 3% faster than with 64 MiB)
+                .pragma("cache_size", "-8192")
+                // the WAL is copied into the database by a checkpoint run after each file's
+                // commit, off the file's path ([`Registry::checkpoint_soon`]), not inside it
+                .pragma("wal_autocheckpoint", "0")
                 .pragma("temp_store", "MEMORY")
                 .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
             // SQLite has one writer at a time; a second file waits for the first one's commit
@@ -230,6 +246,7 @@ impl Registry {
             pool,
             backend,
             sqlite_writer,
+            checkpoint: Default::default(),
         })
     }
 
@@ -257,6 +274,51 @@ impl Registry {
     pub fn with_portable_writes(mut self) -> Registry {
         self.sqlite_writer = None;
         self
+    }
+
+    /// After a file's commit on SQLite: copies the write-ahead log into the database file (a
+    /// PASSIVE checkpoint, then fsync) on a task of its own, so that the next file is read
+    /// meanwhile. A file's commit with SQLite's automatic checkpoint did this inside the commit:
+    /// a quarter of a second for a 200,000-row workbook, most of it waiting for the disk. One
+    /// checkpoint at a time (a commit during one asks for another after it);
+    /// [`Registry::close`] waits for the last.
+    pub(crate) fn checkpoint_soon(&self) {
+        use std::sync::atomic::Ordering;
+        let Some(pool) = self.sqlite_writer.clone() else {
+            return;
+        };
+        let checkpoint = &self.checkpoint;
+        checkpoint.pending.store(true, Ordering::Release);
+        let mut task = checkpoint.task.lock().unwrap_or_else(|e| e.into_inner());
+        if task.as_ref().is_some_and(|t| !t.is_finished()) {
+            // the running task sees `pending` before it ends
+            return;
+        }
+        let state = std::sync::Arc::clone(checkpoint);
+        *task = Some(tokio::spawn(async move {
+            while state.pending.swap(false, Ordering::AcqRel) {
+                if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(%error, "checkpoint of the registry's write-ahead log failed");
+                }
+            }
+        }));
+    }
+
+    /// Waits until the checkpoint started after the last file's commit, if any, is done: the
+    /// database file then holds every committed file.
+    pub async fn wait_for_checkpoint(&self) {
+        let task = self
+            .checkpoint
+            .task
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
     }
 
     /// The pool of SQLite's own driver for a file's rows, if this is a SQLite file.
@@ -307,6 +369,7 @@ impl Registry {
 
     /// Closes the pool, flushing SQLite's WAL.
     pub async fn close(&self) {
+        self.wait_for_checkpoint().await;
         self.pool.close().await;
         if let Some(writer) = &self.sqlite_writer {
             writer.close().await;

@@ -9,6 +9,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::native::{Handle, Value};
 use super::{Backend, Registry, RegistryError, TxConnection, on_connection};
+use crate::normalize::dates::iso_date;
 use crate::record::{Issue, PersonMention, Record};
 
 /// Bind parameters per INSERT statement: under SQLite's limit of 32,766 and PostgreSQL's of
@@ -328,6 +329,8 @@ fn bind_values<'q>(
 
 /// One file being written; dropped without [`FileWriter::commit`], nothing of it remains.
 pub struct FileWriter {
+    /// The registry, for the checkpoint after the commit.
+    registry: Registry,
     tx: FileTx,
     file_id: i64,
     backend: Backend,
@@ -359,6 +362,7 @@ impl FileWriter {
             row.try_get::<i64, _>(0)?
         });
         Ok(FileWriter {
+            registry: registry.clone(),
             tx,
             file_id,
             backend: registry.backend(),
@@ -373,18 +377,12 @@ impl FileWriter {
     /// Stores records (with their mentions) and issues.
     pub async fn add(&mut self, records: &[Record], issues: &[Issue]) -> Result<(), RegistryError> {
         let file_id = self.file_id;
-        let event_dates: Vec<Option<String>> = records
-            .iter()
-            .map(|r| r.event_date.map(|d| d.to_string()))
-            .collect();
+        let event_dates: Vec<Option<String>> =
+            records.iter().map(|r| r.event_date.map(iso_date)).collect();
         let attributes: Vec<String> = records.iter().map(attributes_json).collect();
         let birth_dates: Vec<Option<String>> = records
             .iter()
-            .flat_map(|r| {
-                r.persons
-                    .iter()
-                    .map(|p| p.birth_date.map(|d| d.to_string()))
-            })
+            .flat_map(|r| r.persons.iter().map(|p| p.birth_date.map(iso_date)))
             .collect();
         let mut record_rows = Vec::with_capacity(records.len() * RECORD_COLUMNS.len());
         for ((record, date), json) in records.iter().zip(&event_dates).zip(&attributes) {
@@ -476,7 +474,10 @@ impl FileWriter {
         });
         match self.tx {
             FileTx::Any(tx) => tx.commit().await?,
-            FileTx::Sqlite(tx) => tx.commit().await?,
+            FileTx::Sqlite(tx) => {
+                tx.commit().await?;
+                self.registry.checkpoint_soon();
+            }
         }
         Ok(())
     }
