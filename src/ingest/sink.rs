@@ -24,6 +24,27 @@ pub struct Batch {
     pub records: Vec<Record>,
     /// Issues (rejected rows and dropped values).
     pub issues: Vec<Issue>,
+    /// Where a stored batch goes to be freed: back to the apply thread that allocated it.
+    recycle: Option<std::sync::mpsc::Sender<Spent>>,
+}
+
+/// The contents of a stored batch, on their way back to be freed.
+type Spent = (Vec<Record>, Vec<Issue>);
+
+impl Drop for Batch {
+    /// Sends the records back to the apply thread: their thirty-odd strings each are freed
+    /// where they were allocated, which costs the allocator less than a free from another
+    /// thread (a fifth of the writer thread's time went to dropping batches).
+    fn drop(&mut self) {
+        if let Some(recycle) = self.recycle.take() {
+            let spent = (
+                std::mem::take(&mut self.records),
+                std::mem::take(&mut self.issues),
+            );
+            // the apply thread has ended: the batch is freed here
+            let _ = recycle.send(spent);
+        }
+    }
 }
 
 enum State {
@@ -60,13 +81,19 @@ fn apply_worker(
     sender: mpsc::Sender<Batch>,
 ) -> Vec<Applied> {
     let mut counts: Vec<Applied> = Vec::new();
+    let (recycle, spent) = std::sync::mpsc::channel::<Spent>();
     for Work { sheet, plan, rows } in work {
+        // free what the writer has stored since the last batch
+        while let Ok(done) = spent.try_recv() {
+            drop(done);
+        }
         if counts.len() <= sheet {
             counts.resize(sheet + 1, Applied::default());
         }
         let mut batch = Batch {
             records: Vec::with_capacity(rows.len()),
             issues: Vec::new(),
+            recycle: Some(recycle.clone()),
         };
         for (row, cells) in rows {
             let outcome = apply_row(&plan, row, &cells);

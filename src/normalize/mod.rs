@@ -23,6 +23,11 @@ const LONGEST_PLACEHOLDER: usize = 4;
 /// Whether `text` is one of the [`PLACEHOLDERS`]. Runs for every text cell, so it does not
 /// allocate; the empty string is not a placeholder (callers treat blanks themselves).
 pub fn is_placeholder(text: &str) -> bool {
+    // a name or a date is longer than any placeholder: most cells stop here, untrimmed
+    let padded = text.starts_with(names::is_blank) || text.ends_with(names::is_blank);
+    if !padded && text.len() > 24 {
+        return false;
+    }
     let text = text.trim_matches(names::is_blank);
     if text.is_empty() || text.len() > 24 {
         return false;

@@ -28,7 +28,7 @@ impl CellValue {
     pub fn is_blank(&self) -> bool {
         match self {
             CellValue::Empty => true,
-            CellValue::Text(text) => text.trim_matches(|c: char| c.is_whitespace()).is_empty(),
+            CellValue::Text(text) => text.chars().all(char::is_whitespace),
             _ => false,
         }
     }
