@@ -297,11 +297,20 @@ impl Registry {
         let state = std::sync::Arc::clone(checkpoint);
         *task = Some(tokio::spawn(async move {
             while state.pending.swap(false, Ordering::AcqRel) {
-                if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&pool)
                     .await
                 {
-                    tracing::warn!(%error, "checkpoint of the registry's write-ahead log failed");
+                    Ok(_) => {}
+                    // another connection is checkpointing: it copies the same log
+                    Err(sqlx::Error::Database(error))
+                        if matches!(error.code().as_deref(), Some("5" | "6" | "261" | "517")) =>
+                    {
+                        tracing::debug!(%error, "checkpoint left to another connection");
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "checkpoint of the registry's write-ahead log failed");
+                    }
                 }
             }
         }));
