@@ -146,6 +146,19 @@ fn calamine_range(path: &Path) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// An empty SQLite registry `dir/NAME.db`, and ingest options writing receipts under `dir`.
+async fn fresh_registry(dir: &Path, name: &str) -> (Registry, IngestOptions) {
+    let db = dir.join(format!("{name}.db"));
+    let registry = Registry::open(&format!("sqlite:{}", db.display()))
+        .await
+        .expect("registry");
+    let options = IngestOptions {
+        receipts_dir: Some(dir.join("receipts")),
+        ..IngestOptions::default()
+    };
+    (registry, options)
+}
+
 /// CPU seconds (user + system) the process has used, from /proc/self/stat.
 fn cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -252,14 +265,7 @@ async fn main() {
     let mut best_closed = f64::MAX;
     let mut accepted = 0;
     for attempt in 0..3 {
-        let db = dir.path().join(format!("bench-{attempt}.db"));
-        let registry = Registry::open(&format!("sqlite:{}", db.display()))
-            .await
-            .expect("registry");
-        let options = IngestOptions {
-            receipts_dir: Some(dir.path().join("receipts")),
-            ..IngestOptions::default()
-        };
+        let (registry, options) = fresh_registry(dir.path(), &format!("bench-{attempt}")).await;
         let ingestor = Ingestor::new(&registry, &mappings, options);
         let started = Instant::now();
         let cpu_before = cpu_seconds();
@@ -334,14 +340,7 @@ async fn main() {
             write_workbook(&other, rows, k as u64).expect("write workbook");
             paths.push(other);
         }
-        let db = dir.path().join("bench-batch.db");
-        let registry = Registry::open(&format!("sqlite:{}", db.display()))
-            .await
-            .expect("registry");
-        let options = IngestOptions {
-            receipts_dir: Some(dir.path().join("receipts")),
-            ..IngestOptions::default()
-        };
+        let (registry, options) = fresh_registry(dir.path(), "bench-batch").await;
         let ingestor = Ingestor::new(&registry, &mappings, options);
         let started = Instant::now();
         let receipts = ingestor.ingest_paths(&paths).await.expect("ingest");

@@ -17,6 +17,20 @@ use sqlx::{AnyPool, ConnectOptions, Connection, Executor, Row};
 
 pub use write::{FileCounts, FileMeta, FileSummary, FileWriter};
 
+/// How long a SQLite connection waits for another connection's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The settings of every SQLite connection of the registry (the writer of a file's rows changes
+/// two of them): the write-ahead log, commits without fsync (the log is synced at checkpoints),
+/// foreign keys, a 64 MiB page cache, temporary tables in memory.
+const SQLITE_PRAGMAS: &[(&str, &str)] = &[
+    ("journal_mode", "WAL"),
+    ("synchronous", "NORMAL"),
+    ("foreign_keys", "ON"),
+    ("cache_size", "-65536"),
+    ("temp_store", "MEMORY"),
+];
+
 /// A statement slower than this is logged as a warning.
 const SLOW_STATEMENT: Duration = Duration::from_secs(30);
 
@@ -177,13 +191,12 @@ impl Registry {
         let options = if backend == Backend::Sqlite {
             options.after_connect(|connection, _| {
                 Box::pin(async move {
-                    connection
-                        .execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; \
-                             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
-                        )
-                        .await?;
+                    let mut init =
+                        format!("PRAGMA busy_timeout = {};", SQLITE_BUSY_TIMEOUT.as_millis());
+                    for (name, value) in SQLITE_PRAGMAS {
+                        init.push_str(&format!(" PRAGMA {name} = {value};"));
+                    }
+                    connection.execute(sqlx::AssertSqlSafe(init)).await?;
                     Ok(())
                 })
             })
@@ -219,20 +232,21 @@ impl Registry {
         }
         // an in-memory database is private to its connection: its files go the portable way
         let sqlite_writer = if backend == Backend::Sqlite && !in_memory {
-            let options = connect_url
-                .parse::<sqlx::sqlite::SqliteConnectOptions>()
-                .map_err(connect_error)?
-                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(30))
-                .foreign_keys(true)
+            let options = SQLITE_PRAGMAS
+                .iter()
+                .fold(
+                    connect_url
+                        .parse::<sqlx::sqlite::SqliteConnectOptions>()
+                        .map_err(connect_error)?,
+                    |options, (name, value)| options.pragma(*name, *value),
+                )
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 // 8 MiB: a file's pages spill to the WAL while it is read, not all at its commit
                 // (a 200,000-row workbook ingested 3% faster than with 64 MiB)
                 .pragma("cache_size", "-8192")
                 // the WAL is copied into the database by a checkpoint run after each file's
                 // commit, off the file's path ([`Registry::checkpoint_soon`]), not inside it
                 .pragma("wal_autocheckpoint", "0")
-                .pragma("temp_store", "MEMORY")
                 .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
             // SQLite has one writer at a time; a second file waits for the first one's commit
             let writer = sqlx::sqlite::SqlitePoolOptions::new()

@@ -94,6 +94,8 @@ pub(crate) enum Cell {
     Text(Option<String>),
     /// Integer.
     Int(i64),
+    /// NULL in an integer column (PostgreSQL types a parameter by its value).
+    NullInt,
 }
 
 impl From<String> for Cell {
@@ -182,6 +184,7 @@ fn bind_chunk<'q>(
             query = match cell {
                 Cell::Text(text) => query.bind(text),
                 Cell::Int(int) => query.bind(int),
+                Cell::NullInt => query.bind(None::<i64>),
             };
         }
     }
@@ -313,18 +316,15 @@ fn issue_values(file_id: i64, issue: &Issue) -> [Value<'_>; 7] {
     ]
 }
 
-/// Binds `values` to a portable query (owned: sqlx's arguments own their values).
-fn bind_values<'q>(
-    mut query: Query<'q, Any, AnyArguments>,
-    values: &[Value<'_>],
-) -> Query<'q, Any, AnyArguments> {
-    for value in values {
-        query = match *value {
-            Value::Text(text) => query.bind(text.map(str::to_string)),
-            Value::Int(int) => query.bind(int),
-        };
+impl From<&Value<'_>> for Cell {
+    /// A value for the portable path, which owns what it binds.
+    fn from(value: &Value<'_>) -> Cell {
+        match *value {
+            Value::Text(text) => Cell::Text(text.map(str::to_string)),
+            Value::Int(Some(int)) => Cell::Int(int),
+            Value::Int(None) => Cell::NullInt,
+        }
     }
-    query
 }
 
 /// One file being written; dropped without [`FileWriter::commit`], nothing of it remains.
@@ -333,7 +333,6 @@ pub struct FileWriter {
     registry: Registry,
     tx: FileTx,
     file_id: i64,
-    backend: Backend,
 }
 
 impl FileWriter {
@@ -365,7 +364,6 @@ impl FileWriter {
             registry: registry.clone(),
             tx,
             file_id,
-            backend: registry.backend(),
         })
     }
 
@@ -413,13 +411,13 @@ impl FileWriter {
                 }
             }
             FileTx::Any(tx) => {
+                let backend = self.registry.backend();
                 for (table, columns, values) in &tables {
-                    let width = columns.len();
-                    for chunk in values.chunks(width * (PARAMETERS / width)) {
-                        let sql = insert_sql(table, columns, chunk.len() / width, self.backend);
-                        let query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                        bind_values(query, chunk).execute(&mut **tx).await?;
-                    }
+                    let rows = values
+                        .chunks(columns.len())
+                        .map(|row| row.iter().map(Cell::from).collect())
+                        .collect();
+                    insert_rows(tx, backend, table, columns, rows, None).await?;
                 }
             }
         }
