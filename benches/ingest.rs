@@ -192,14 +192,19 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The value given after `--name` on the command line.
+fn option<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}
+
 #[tokio::main]
 async fn main() {
     lifeline::disable_transparent_huge_pages();
     let args: Vec<String> = std::env::args().collect();
-    let rows: u32 = args
-        .iter()
-        .position(|a| a == "--rows")
-        .and_then(|i| args.get(i + 1))
+    let rows: u32 = option(&args, "--rows")
         .and_then(|v| v.parse().ok())
         .unwrap_or(200_000);
     let dir = tempfile::tempdir().expect("temp dir");
@@ -215,11 +220,7 @@ async fn main() {
     let rss_before = peak_rss_mib();
 
     // `--save FILE` keeps the workbook, e.g. to profile `lifeline ingest` on it
-    if let Some(save) = args
-        .iter()
-        .position(|a| a == "--save")
-        .and_then(|i| args.get(i + 1))
-    {
+    if let Some(save) = option(&args, "--save") {
         std::fs::copy(&path, save).expect("copy the workbook");
         println!("workbook saved to {save}");
     }
@@ -327,10 +328,7 @@ async fn main() {
     // `--files K`: K different workbooks of the same size in one ingest, until the registry is
     // closed — the steady state of a nightly batch, where each file's checkpoint overlaps the
     // next file's reading and the last one is waited for
-    let files: usize = args
-        .iter()
-        .position(|a| a == "--files")
-        .and_then(|i| args.get(i + 1))
+    let files: usize = option(&args, "--files")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     if files > 1 {
