@@ -1,6 +1,7 @@
 //! Blocking: the union of the configured rules decides which pairs are compared. A pair is produced
-//! by the first rule whose keys it shares, so no pair is compared twice; blocks larger than
-//! `max_block` are not expanded and are reported.
+//! by the first rule whose keys it shares in a block that was expanded, so no pair is compared
+//! twice; blocks larger than `max_block` are not expanded and are reported, and their pairs are
+//! left to later (finer) rules: a common name's county is too large a block, its village is not.
 
 use super::dataset::Dataset;
 use super::spec::{BlockingRule, Key, LinkageSpec, Part};
@@ -117,7 +118,10 @@ pub fn comparable(data: &Dataset, i: usize, j: usize) -> bool {
 pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Candidates {
     let mut out = Candidates::default();
     let link = data.is_link();
+    // per rule, the keys of the blocks too large to expand
+    let mut skipped: Vec<foldhash::HashSet<u64>> = Vec::with_capacity(spec.blocking.len());
     for (r, rule) in spec.blocking.iter().enumerate() {
+        let mut skipped_keys = foldhash::HashSet::default();
         let mut stats = RuleStats {
             label: rule.label.clone(),
             ..Default::default()
@@ -151,11 +155,13 @@ pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Cand
                 if left * (block.len() - left) > spec.max_block * spec.max_block / 2 {
                     stats.skipped_blocks += 1;
                     stats.skipped_records += block.len() as u64;
+                    skipped_keys.insert(block[0].0);
                     continue;
                 }
             } else if block.len() > spec.max_block {
                 stats.skipped_blocks += 1;
                 stats.skipped_records += block.len() as u64;
+                skipped_keys.insert(block[0].0);
                 continue;
             }
             stats.examined += (block.len() * (block.len() - 1) / 2) as u64;
@@ -167,7 +173,12 @@ pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Cand
                     if !comparable(data, i, j) {
                         continue;
                     }
-                    if (0..r).any(|e| keys[e][i] != 0 && keys[e][i] == keys[e][j]) {
+                    let produced_before = (0..r).any(|e| {
+                        keys[e][i] != 0
+                            && keys[e][i] == keys[e][j]
+                            && !skipped[e].contains(&keys[e][i])
+                    });
+                    if produced_before {
                         continue;
                     }
                     out.pairs.push((i as u32, j as u32));
@@ -176,11 +187,59 @@ pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Cand
             }
         }
         out.rules.push(stats);
+        skipped.push(skipped_keys);
     }
     out
 }
 
-/// Whether some rule puts `i` and `j` in one block.
-pub fn blocked_together(keys: &[Vec<u64>], i: usize, j: usize) -> bool {
-    keys.iter().any(|k| k[i] != 0 && k[i] == k[j])
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_of_a_block_too_large_are_left_to_a_later_rule() {
+        let spec = LinkageSpec::parse(
+            r#"
+[model]
+max_block = 3
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "place"
+kind = "place"
+columns = ["county", "township", "village"]
+[[blocking]]
+keys = ["name.pinyin", "place"]
+[[blocking]]
+keys = ["name.pinyin", "place.village"]
+[[comparison]]
+field = "name"
+levels = ["exact"]
+"#,
+            "test",
+        )
+        .expect("valid spec");
+        let mut data = Dataset::new(&spec);
+        // four 李伟 of one county (too many for max_block), two of them of one village
+        for village in ["九龙村", "九龙村", "姚庄村", "吴圩村"] {
+            data.push(
+                &[
+                    vec![Some("李伟")],
+                    vec![Some("341122"), Some("半塔镇"), Some(village)],
+                ],
+                0,
+                u32::MAX,
+            );
+        }
+        let keys = all_keys(&spec, &data);
+        let found = candidates(&spec, &data, &keys);
+        assert_eq!(found.rules[0].skipped_blocks, 1);
+        assert_eq!(
+            found.pairs,
+            vec![(0, 1)],
+            "the village rule compares the pair"
+        );
+        assert_eq!(found.rules[1].pairs, 1);
+    }
 }

@@ -10,7 +10,7 @@ pub const NULL: u8 = u8::MAX;
 
 /// The level reached by `comparison` for records `i` and `j`.
 pub fn level(comparison: &Comparison, column: &Column, i: usize, j: usize) -> u8 {
-    if column.is_missing(i) || column.is_missing(j) {
+    if !column.comparable(i, j) {
         return NULL;
     }
     for (k, level) in comparison.levels.iter().enumerate() {
@@ -115,12 +115,22 @@ fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
             let (v1, v2) = (col.c[i], col.c[j]);
             a1 == a2 && col.b[i] == col.b[j] && col.b[i] != 0 && (v1 == v2 || v1 == 0 || v2 == 0)
         }
+        (Level::Group, _) => {
+            holds(Level::Village, col, i, j) && col.d[i] == col.d[j] && col.d[i] != 0
+        }
+        (Level::OtherGroup, _) => {
+            holds(Level::Village, col, i, j)
+                && col.d[i] != col.d[j]
+                && col.d[i] != 0
+                && col.d[j] != 0
+        }
         (Level::OtherVillage, _) => a1 == a2 && col.b[i] == col.b[j] && col.b[i] != 0,
         (Level::County, _) => {
             let (t1, t2) = (col.b[i], col.b[j]);
             a1 == a2 && (t1 == t2 || t1 == 0 || t2 == 0)
         }
         (Level::OtherTownship, _) => a1 == a2,
+        (Level::Consistent, _) => a1.max(a2) <= col.b[i].min(col.b[j]),
     }
 }
 
@@ -373,6 +383,107 @@ levels = ["village", "township", "other_village", "county", "other_township"]
         );
         assert_eq!(levels(with(ID), with("340104199001011234"))[1], 3, "else");
         assert_eq!(levels(with(ID), with("/"))[1], NULL);
+    }
+
+    /// The level of the first comparison of `spec` (on its first field) between two records
+    /// given by that field's column values (empty = missing; other fields missing).
+    fn first_level(spec: &str, x: &[&str], y: &[&str]) -> u8 {
+        let spec = LinkageSpec::parse(spec, "test").expect("valid spec");
+        let mut data = Dataset::new(&spec);
+        for r in [x, y] {
+            let mut values = vec![vec![None]; spec.fields.len()];
+            values[0] = r
+                .iter()
+                .map(|s| Some(*s).filter(|s| !s.is_empty()))
+                .collect();
+            data.push(&values, 0, u32::MAX);
+        }
+        level(&spec.comparisons[0], &data.columns[0], 0, 1)
+    }
+
+    /// The level of an age comparison between records given as (age, event date, birth date).
+    fn age_level(x: [&str; 3], y: [&str; 3]) -> u8 {
+        let spec = r#"
+[[field]]
+name = "age"
+kind = "age"
+columns = ["age", "event_date", "birth_date"]
+[[field]]
+name = "name"
+kind = "name"
+[[blocking]]
+keys = ["name"]
+[[comparison]]
+field = "age"
+levels = ["consistent"]
+"#;
+        first_level(spec, &x, &y)
+    }
+
+    #[test]
+    fn the_group_below_the_village_tells_households_of_one_village_apart() {
+        let spec = r#"
+[[field]]
+name = "place"
+kind = "place"
+columns = ["county", "township", "village", "address"]
+[[blocking]]
+keys = ["place"]
+[[comparison]]
+field = "place"
+levels = ["group", "other_group", "village", "township"]
+"#;
+        let level_of = |x: [&str; 4], y: [&str; 4]| first_level(spec, &x, &y);
+        let kongzhuang = |address| ["341122", "新安镇", "孔庄村", address];
+        assert_eq!(
+            level_of(
+                kongzhuang("新安镇孔庄村二组"),
+                kongzhuang("孔庄村第二村民组")
+            ),
+            0
+        );
+        assert_eq!(
+            level_of(kongzhuang("新安镇孔庄村二组"), kongzhuang("孔庄村五组78号")),
+            1
+        );
+        assert_eq!(
+            level_of(kongzhuang("新安镇孔庄村二组"), kongzhuang("新安镇孔庄村")),
+            2,
+            "no group on one side"
+        );
+        assert_eq!(
+            level_of(kongzhuang("二组"), ["341122", "新安镇", "", "二组"]),
+            3,
+            "a group without the village is no group"
+        );
+    }
+
+    #[test]
+    fn ages_agree_when_they_allow_a_common_birth_year() {
+        // 63 on 2025-03-01: born 1961–1963; 64 on 2026-01-10: 1961–1963
+        assert_eq!(
+            age_level(["63", "2025-03-01", ""], ["64", "2026-01-10", ""]),
+            0
+        );
+        assert_eq!(
+            age_level(["63", "2025-03-01", ""], ["", "", "1962-07-01"]),
+            0
+        );
+        assert_eq!(
+            age_level(["63", "2025-03-01", ""], ["", "", "1960-07-01"]),
+            1
+        );
+        assert_eq!(
+            age_level(["63", "2025-03-01", ""], ["40", "2025-06-01", ""]),
+            1,
+            "23 years apart"
+        );
+        assert_eq!(
+            age_level(["", "", "1962-07-01"], ["", "", "1980-01-01"]),
+            NULL,
+            "two birth dates are the birth-date comparison's"
+        );
+        assert_eq!(age_level(["63", "2025-03-01", ""], ["", "", ""]), NULL);
     }
 
     /// The plain forms of the name checks, as they read in words: what the stack-only versions

@@ -57,7 +57,8 @@ impl Interner {
 /// | name | simplified name | pinyin | surname pinyin |
 /// | id number | all 18 characters | first 15 digits | 1 if valid |
 /// | date | `yyyymmdd` (not a symbol) | – | – |
-/// | place | county | township | village |
+/// | place | county | township | village (`d`: [`below_village`]) |
+/// | age | first birth year allowed (not a symbol) | last | [`FROM_AGE`] or [`FROM_BIRTH_DATE`] |
 /// | text, phone, gender | value | – | – |
 #[derive(Debug)]
 pub struct Column {
@@ -69,7 +70,10 @@ pub struct Column {
     pub b: Vec<u32>,
     /// Third representation.
     pub c: Vec<u32>,
-    /// Strings of `a`, `b` and `c` symbols.
+    /// Fourth representation, places only: what the address gives below the village (the
+    /// 村民组 `5组`, or a street number).
+    pub d: Vec<u32>,
+    /// Strings of `a`, `b`, `c` and `d` symbols.
     pub strings: Interner,
     /// ID numbers, phones and digit text of `a` packed one character to four bits
     /// ([`pack_digits`]; 0 when the text does not pack), so that the one-edit level reads no
@@ -87,10 +91,20 @@ impl Column {
             a: Vec::new(),
             b: Vec::new(),
             c: Vec::new(),
+            d: Vec::new(),
             strings: Interner::new(),
             packed: Vec::new(),
             prepared: foldhash::HashMap::default(),
         }
+    }
+
+    /// Whether records `i` and `j` hold values that can be compared. Two birth years that both
+    /// come from birth dates are left to the birth-date comparison: an age field speaks only when
+    /// an age is stated on at least one side.
+    pub fn comparable(&self, i: usize, j: usize) -> bool {
+        !(self.is_missing(i)
+            || self.is_missing(j)
+            || self.kind == FieldKind::Age && self.c[i] != FROM_AGE && self.c[j] != FROM_AGE)
     }
 
     /// Whether record `i` has no usable value.
@@ -115,7 +129,9 @@ impl Column {
                 format!("{:04}-{:02}-{:02}", d / 10_000, d / 100 % 100, d % 100)
             }
             FieldKind::IdNumber if self.a[i] == 0 => format!("{}…", self.text(self.b[i])),
-            FieldKind::Place => [self.a[i], self.b[i], self.c[i]]
+            FieldKind::Age if self.a[i] == self.b[i] => format!("born {}", self.a[i]),
+            FieldKind::Age => format!("born {}–{} (from the age)", self.a[i], self.b[i]),
+            FieldKind::Place => [self.a[i], self.b[i], self.c[i], self.d[i]]
                 .iter()
                 .filter(|s| **s != 0)
                 .map(|s| self.text(*s))
@@ -162,6 +178,13 @@ impl Column {
             }
             _ => self.prepare(values),
         };
+        if self.kind == FieldKind::Place {
+            let below = match (a, values.get(3).copied().flatten()) {
+                (0, _) | (_, None) => 0,
+                (_, Some(address)) => below_village(address).map_or(0, |k| self.strings.intern(&k)),
+            };
+            self.d.push(below);
+        }
         if matches!(
             self.kind,
             FieldKind::IdNumber | FieldKind::Phone | FieldKind::Text
@@ -222,6 +245,10 @@ impl Column {
                 _ => (0, 0, 0),
             },
             FieldKind::Date => (prepare_date(first), 0, 0),
+            FieldKind::Age => {
+                let get = |k: usize| values.get(k).copied().flatten().unwrap_or("");
+                birth_years(first, get(1), get(2))
+            }
             // `push` hands over the one column the number is read from
             FieldKind::IdNumber => match prepare_id(first) {
                 PreparedId::Valid(id) => {
@@ -289,6 +316,93 @@ pub(crate) fn place_stem<'t>(name: &'t str, suffixes: &[&str]) -> &'t str {
         }
     }
     name
+}
+
+/// An age field's value taken from an age.
+pub const FROM_AGE: u32 = 1;
+/// An age field's value taken from a birth date (no age given).
+pub const FROM_BIRTH_DATE: u32 = 2;
+
+/// The birth years an age on an event date allows, as `(first, last, FROM_AGE)`; without an age
+/// (or its date), the year of `birth_date` as `(year, year, FROM_BIRTH_DATE)`; `(0, 0, 0)` when
+/// neither is known. Someone aged `n` in full years on a day of year `y` was born in `y - n - 1`
+/// or `y - n`; a nominal age (虚岁, often what 享年 gives) is one or two more, so `y - n + 1` is
+/// allowed too.
+fn birth_years(age: &str, event_date: &str, birth_date: &str) -> (u32, u32, u32) {
+    let age = age.trim().trim_end_matches(['岁', '周']).trim();
+    let event_year = prepare_date(event_date.trim()) / 10_000;
+    match age.parse::<u32>() {
+        Ok(n) if n <= 130 && event_year > n + 1 => {
+            (event_year - n - 1, event_year - n + 1, FROM_AGE)
+        }
+        _ => match prepare_date(birth_date.trim()) / 10_000 {
+            0 => (0, 0, 0),
+            year => (year, year, FROM_BIRTH_DATE),
+        },
+    }
+}
+
+/// What an address gives below the village, as a key: the 村民组 (`五组`, `5组`, `第五村民组`,
+/// `五队`: `5组`), else a street number (`建设路18号`: `设路18号`, the number with the two
+/// characters before it). Households of one village live in different groups; one person's
+/// addresses name the same group however they are written.
+pub(crate) fn below_village(address: &str) -> Option<String> {
+    let chars: Vec<char> = address.trim().chars().collect();
+    // the numeral (Arabic or Chinese) that ends `before`, as a number
+    let numeral_before = |before: &[char]| -> Option<(u32, usize)> {
+        let start = before
+            .iter()
+            .rposition(|c| !(c.is_ascii_digit() || "零〇一二两三四五六七八九十".contains(*c)))
+            .map_or(0, |k| k + 1);
+        let n = parse_numeral(&before[start..])?;
+        Some((n, start))
+    };
+    if let Some(k) = chars.iter().rposition(|c| matches!(c, '组' | '队')) {
+        let mut before = &chars[..k];
+        for unit in ["村民小", "村民", "生产", "小"] {
+            let unit: Vec<char> = unit.chars().collect();
+            if before.ends_with(&unit) {
+                before = &before[..before.len() - unit.len()];
+                break;
+            }
+        }
+        if let Some((n, _)) = numeral_before(before).filter(|(n, _)| (1..=99).contains(n)) {
+            return Some(format!("{n}组"));
+        }
+    }
+    let k = chars.iter().rposition(|c| *c == '号')?;
+    let (n, start) = numeral_before(&chars[..k])?;
+    let street: String = chars[start.saturating_sub(2)..start].iter().collect();
+    (start >= 2 && n > 0).then(|| format!("{street}{n}号"))
+}
+
+/// `18`, `十八`, `二十`, `五`: a number of at most two Chinese digits, or Arabic digits.
+fn parse_numeral(chars: &[char]) -> Option<u32> {
+    if chars.is_empty() || chars.len() > 6 {
+        return None;
+    }
+    if chars.iter().all(char::is_ascii_digit) {
+        return chars.iter().collect::<String>().parse().ok();
+    }
+    let digit = |c: char| {
+        "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|d| d as u32)
+            .or(match c {
+                '〇' => Some(0),
+                '两' => Some(2),
+                _ => None,
+            })
+    };
+    match chars {
+        ['十'] => Some(10),
+        [d] => digit(*d),
+        ['十', d] => Some(10 + digit(*d)?),
+        [t, '十'] => Some(10 * digit(*t)?),
+        [t, '十', d] => Some(10 * digit(*t)? + digit(*d)?),
+        _ => None,
+    }
 }
 
 fn prepare_date(text: &str) -> u32 {
@@ -500,5 +614,51 @@ mod tests {
         );
         assert_eq!(prepare_id("无"), PreparedId::Missing);
         assert_eq!(prepare_id("12345"), PreparedId::Missing);
+    }
+
+    #[test]
+    fn the_group_or_street_number_below_the_village_is_read_from_the_address() {
+        for (address, key) in [
+            ("安徽省滁州市来安县新安镇孔庄村五组", Some("5组")),
+            ("新安镇孔庄村5组", Some("5组")),
+            ("凤阳县府城镇东郢村第八村民组", Some("8组")),
+            ("来安县新安镇孔庄村二队", Some("2组")),
+            ("孔庄村十二组", Some("12组")),
+            ("孔庄村二十三村民小组", Some("23组")),
+            ("滁州市来安县新安镇孔庄村五组78号", Some("5组")),
+            ("七组", Some("7组")),
+            ("东城社区建设路18号", Some("设路18号")),
+            ("建设路18号", Some("设路18号")),
+            ("定远县炉桥镇金岗村", None),
+            ("3栋201室", None),
+            ("红星大队", None),
+            ("", None),
+        ] {
+            assert_eq!(below_village(address).as_deref(), key, "{address}");
+        }
+    }
+
+    #[test]
+    fn an_age_allows_the_birth_years_of_a_full_or_nominal_age() {
+        // 63 full years on 2025-03-01: born 1961-03-02 … 1962-03-01; a nominal 63 (虚岁): 1963
+        assert_eq!(birth_years("63", "2025-03-01", ""), (1961, 1963, FROM_AGE));
+        assert_eq!(birth_years("63岁", "2025/3/1", ""), (1961, 1963, FROM_AGE));
+        assert_eq!(
+            birth_years(" 63 ", "20250301", "1950-01-01"),
+            (1961, 1963, FROM_AGE),
+            "the age stated on the row is what is compared"
+        );
+        assert_eq!(
+            birth_years("", "2025-03-01", "1962-05-04"),
+            (1962, 1962, FROM_BIRTH_DATE)
+        );
+        assert_eq!(
+            birth_years("63", "", "1962-05-04"),
+            (1962, 1962, FROM_BIRTH_DATE),
+            "an age without the date it was on is no age"
+        );
+        assert_eq!(birth_years("", "", ""), (0, 0, 0));
+        assert_eq!(birth_years("六十三", "2025-03-01", ""), (0, 0, 0));
+        assert_eq!(birth_years("200", "2025-03-01", ""), (0, 0, 0));
     }
 }

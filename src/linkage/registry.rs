@@ -31,7 +31,7 @@ use crate::registry::write::{Cell, PARAMETERS, insert_rows, insert_sql};
 use crate::registry::{Backend, Registry, RegistryError, now};
 
 /// Mention columns a linkage spec may name.
-pub const MENTION_COLUMNS: [&str; 10] = [
+pub const MENTION_COLUMNS: [&str; 12] = [
     "name",
     "id_number",
     "id_raw",
@@ -42,6 +42,8 @@ pub const MENTION_COLUMNS: [&str; 10] = [
     "township",
     "village",
     "address",
+    "age",
+    "event_date",
 ];
 
 /// One person mention as read for linkage.
@@ -62,7 +64,7 @@ pub struct Mention {
     /// Mapping of the row.
     pub mapping: String,
     /// Values of [`MENTION_COLUMNS`].
-    pub values: [Option<String>; 10],
+    pub values: [Option<String>; 12],
     /// Current person, if linked.
     pub person_id: Option<String>,
 }
@@ -107,7 +109,7 @@ const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.ro
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.region_code ELSE m.region_code END AS region_code, \
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.township ELSE m.township END AS township, \
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.village ELSE m.village END AS village, \
-     m.address, l.person_id \
+     m.address, CAST(m.age AS TEXT) AS age, r.event_date, l.person_id \
      FROM mentions m JOIN files f ON f.id = m.file_id \
      LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \
      AND s.role = 'subject' AND m.role <> 'subject' \
@@ -127,7 +129,7 @@ struct RawMention(
     i64,
     String,
     String,
-    [Option<String>; 10],
+    [Option<String>; 12],
     Option<String>,
 );
 

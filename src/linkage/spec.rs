@@ -27,6 +27,10 @@ pub enum FieldKind {
     Phone,
     /// A place: county (region code), township and village, from up to three columns.
     Place,
+    /// An age in full years on the date of the row's event (年龄, 享年), from two columns (age,
+    /// event date) and optionally a third (birth date): the birth years it allows. An age says
+    /// less than a birth date but tells apart namesakes of one village when nothing else does.
+    Age,
 }
 
 /// One field as written in the file.
@@ -38,7 +42,8 @@ pub struct FieldSpec {
     /// What the field holds.
     pub kind: FieldKind,
     /// Input columns (CSV headers, or registry mention columns); default: the field name.
-    /// A place takes county, township and village columns in that order; an ID number may name
+    /// A place takes county, township and village columns in that order, and optionally the
+    /// address text (for the 村民组 or street number below the village); an ID number may name
     /// the normalized column then the raw one.
     #[serde(default)]
     pub columns: Vec<String>,
@@ -252,6 +257,10 @@ pub enum Level {
     DayMonthSwapped,
     /// Dates in the same year.
     SameYear,
+    /// Same county, township, village and group (村民组) or street number below it.
+    Group,
+    /// Same county, township and village, another group or street number (both known).
+    OtherGroup,
     /// Same county, township and village.
     Village,
     /// Same county and township, the village unknown on one side.
@@ -262,6 +271,8 @@ pub enum Level {
     County,
     /// Same county, another township (both known).
     OtherTownship,
+    /// Ages (or an age and a birth date) that allow a common birth year.
+    Consistent,
 }
 
 impl Level {
@@ -297,15 +308,19 @@ impl Level {
             "one_field_off" => Level::OneFieldOff,
             "day_month_swapped" => Level::DayMonthSwapped,
             "same_year" => Level::SameYear,
+            "group" => Level::Group,
+            "other_group" => Level::OtherGroup,
             "village" => Level::Village,
             "township" => Level::Township,
             "other_village" => Level::OtherVillage,
             "county" => Level::County,
             "other_township" => Level::OtherTownship,
+            "consistent" => Level::Consistent,
             other => return Err(format!("unknown level `{other}`")),
         };
         let fits = match level {
-            Level::Exact => true,
+            Level::Exact => kind != FieldKind::Age,
+            Level::Consistent => kind == FieldKind::Age,
             Level::Pinyin | Level::GivenSwapped | Level::CharDropped => kind == FieldKind::Name,
             Level::JaroWinkler(_) | Level::Levenshtein(_) => {
                 matches!(kind, FieldKind::Name | FieldKind::Text | FieldKind::Phone)
@@ -318,7 +333,9 @@ impl Level {
             Level::OneFieldOff | Level::DayMonthSwapped | Level::SameYear => {
                 kind == FieldKind::Date
             }
-            Level::Village
+            Level::Group
+            | Level::OtherGroup
+            | Level::Village
             | Level::Township
             | Level::OtherVillage
             | Level::County
@@ -344,11 +361,14 @@ impl Level {
             Level::OneFieldOff => "one of y/m/d off".into(),
             Level::DayMonthSwapped => "day/month swapped".into(),
             Level::SameYear => "same year".into(),
+            Level::Group => "same village and group".into(),
+            Level::OtherGroup => "same village, another group".into(),
             Level::Village => "same village".into(),
             Level::Township => "same township".into(),
             Level::OtherVillage => "same township, another village".into(),
             Level::County => "same county".into(),
             Level::OtherTownship => "same county, another township".into(),
+            Level::Consistent => "birth years agree".into(),
         }
     }
 }
@@ -440,7 +460,8 @@ impl SpecFile {
                 f.columns
             };
             let most = match f.kind {
-                FieldKind::Place => 3,
+                FieldKind::Place => 4,
+                FieldKind::Age => 3,
                 FieldKind::IdNumber => 2,
                 _ => 1,
             };
@@ -448,6 +469,12 @@ impl SpecFile {
                 problems.push(format!(
                     "{origin}: field[{i}].columns: a {:?} field takes at most {most} column(s)",
                     f.kind
+                ));
+            }
+            if f.kind == FieldKind::Age && columns.len() < 2 {
+                problems.push(format!(
+                    "{origin}: field[{i}].columns: an age field takes the age, the date of the \
+                     event and optionally the birth date"
                 ));
             }
             fields.push(Field {
@@ -473,6 +500,8 @@ impl SpecFile {
                 };
                 let kind = fields[index].kind;
                 let part = match (part, kind) {
+                    // an age is a range of years, not a value to block on
+                    (_, FieldKind::Age) => None,
                     ("", _) => Some(Part::Value),
                     ("pinyin", FieldKind::Name) => Some(Part::Pinyin),
                     ("surname", FieldKind::Name) => Some(Part::Surname),
