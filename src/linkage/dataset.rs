@@ -346,7 +346,7 @@ fn birth_years(age: &str, event_date: &str, birth_date: &str) -> (u32, u32, u32)
 /// `五队`: `5组`), else a street number (`建设路18号`: `设路18号`, the number with the two
 /// characters before it). Households of one village live in different groups; one person's
 /// addresses name the same group however they are written.
-pub(crate) fn below_village(address: &str) -> Option<String> {
+pub fn below_village(address: &str) -> Option<String> {
     let chars: Vec<char> = address.trim().chars().collect();
     // the numeral (Arabic or Chinese) that ends `before`, as a number
     let numeral_before = |before: &[char]| -> Option<(u32, usize)> {
