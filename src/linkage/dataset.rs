@@ -347,7 +347,7 @@ fn birth_years(age: &str, event_date: &str, birth_date: &str) -> (u32, u32, u32)
 /// characters before it). Households of one village live in different groups; one person's
 /// addresses name the same group however they are written.
 pub fn below_village(address: &str) -> Option<String> {
-    let chars: Vec<char> = address.trim().chars().collect();
+    let chars: Vec<char> = address.trim().chars().map(to_half_width).collect();
     // the numeral (Arabic or Chinese) that ends `before`, as a number
     let numeral_before = |before: &[char]| -> Option<(u32, usize)> {
         let start = before
@@ -621,6 +621,7 @@ mod tests {
         for (address, key) in [
             ("安徽省滁州市来安县新安镇孔庄村五组", Some("5组")),
             ("新安镇孔庄村5组", Some("5组")),
+            ("新安镇孔庄村５组", Some("5组")),
             ("凤阳县府城镇东郢村第八村民组", Some("8组")),
             ("来安县新安镇孔庄村二队", Some("2组")),
             ("孔庄村十二组", Some("12组")),
