@@ -101,7 +101,8 @@ pub fn check_spec(spec: &LinkageSpec) -> Result<(), LinkageError> {
 }
 
 /// A related person (guardian, next of kin, only child) whose row gives no address of their own is
-/// placed at the county, township and village of the row's subject (not the address text). A
+/// placed at the county, township, village and address text of the row's subject (whose group
+/// below the village tells a guardian from a namesake of another group of the village). A
 /// mention with a township or village but no county keeps them (its county may come from the
 /// file name). The columns are those of [`RawMention`], in order.
 const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.row_number, m.role, \
@@ -109,7 +110,8 @@ const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.ro
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.region_code ELSE m.region_code END AS region_code, \
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.township ELSE m.township END AS township, \
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.village ELSE m.village END AS village, \
-     m.address, CAST(m.age AS TEXT) AS age, r.event_date, l.person_id \
+     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN COALESCE(m.address, s.address) ELSE m.address END AS address, \
+     CAST(m.age AS TEXT) AS age, r.event_date, l.person_id \
      FROM mentions m JOIN files f ON f.id = m.file_id \
      LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \
      AND s.role = 'subject' AND m.role <> 'subject' \
@@ -1679,6 +1681,32 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(chosen.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
+
+        // a guardian or next of kin without a place of their own is read at the subject's
+        // county, township, village and address (the group below the village comes from it)
+        let placed: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT m.id, s.id FROM mentions m JOIN mentions s ON s.file_id = m.file_id \
+             AND s.sheet = m.sheet AND s.row_number = m.row_number AND s.role = 'subject' \
+             WHERE m.role <> 'subject' AND m.region_code IS NULL AND m.township IS NULL \
+             AND m.village IS NULL AND m.address IS NULL AND s.address IS NOT NULL",
+        )
+        .fetch_all(registry.pool())
+        .await
+        .unwrap();
+        assert!(
+            !placed.is_empty(),
+            "the sample has related persons to place"
+        );
+        let by_id: HashMap<i64, &Mention> = one_page.iter().map(|m| (m.id, m)).collect();
+        for (related, subject) in placed {
+            for column in ["region_code", "township", "village", "address"] {
+                assert_eq!(
+                    by_id[&related].value(column),
+                    by_id[&subject].value(column),
+                    "{column} of mention {related}"
+                );
+            }
+        }
     }
 
     #[test]
