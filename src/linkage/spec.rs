@@ -25,7 +25,8 @@ pub enum FieldKind {
     Gender,
     /// A phone number (digits only).
     Phone,
-    /// A place: county (region code), township and village, from up to three columns.
+    /// A place: county (region code), township and village, from up to three columns, and the
+    /// group (村民组) or street number below the village from a fourth, the address text.
     Place,
     /// An age in full years on the date of the row's event (年龄, 享年), from two columns (age,
     /// event date) and optionally a third (birth date): the birth years it allows. An age says
