@@ -31,7 +31,7 @@ use crate::registry::write::{Cell, PARAMETERS, insert_rows, insert_sql};
 use crate::registry::{Backend, Registry, RegistryError, now};
 
 /// Mention columns a linkage spec may name.
-pub const MENTION_COLUMNS: [&str; 12] = [
+pub const MENTION_COLUMNS: [&str; 13] = [
     "name",
     "id_number",
     "id_raw",
@@ -44,6 +44,7 @@ pub const MENTION_COLUMNS: [&str; 12] = [
     "address",
     "age",
     "event_date",
+    "school",
 ];
 
 /// One person mention as read for linkage.
@@ -64,7 +65,7 @@ pub struct Mention {
     /// Mapping of the row.
     pub mapping: String,
     /// Values of [`MENTION_COLUMNS`].
-    pub values: [Option<String>; 12],
+    pub values: [Option<String>; 13],
     /// Current person, if linked.
     pub person_id: Option<String>,
 }
@@ -111,7 +112,7 @@ const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.ro
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.township ELSE m.township END AS township, \
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.village ELSE m.village END AS village, \
      CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN COALESCE(m.address, s.address) ELSE m.address END AS address, \
-     CAST(m.age AS TEXT) AS age, r.event_date, l.person_id \
+     CAST(m.age AS TEXT) AS age, r.event_date, {school} AS school, l.person_id \
      FROM mentions m JOIN files f ON f.id = m.file_id \
      LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \
      AND s.role = 'subject' AND m.role <> 'subject' \
@@ -131,7 +132,7 @@ struct RawMention(
     i64,
     String,
     String,
-    [Option<String>; 12],
+    [Option<String>; 13],
     Option<String>,
 );
 
@@ -152,7 +153,13 @@ fn page_sql(backend: Backend, filter: &str, page_size: usize) -> String {
             MENTION_COLUMNS.join(", ")
         )
     };
-    let page = format!("{MENTION_SELECT} {filter} ORDER BY m.id LIMIT {page_size}");
+    // the school of a school roll's row, from the record's attributes
+    let school = match backend {
+        Backend::Sqlite => "json_extract(r.attributes, '$.school')",
+        Backend::Postgres => "(r.attributes::jsonb ->> 'school')",
+    };
+    let select = MENTION_SELECT.replace("{school}", school);
+    let page = format!("{select} {filter} ORDER BY m.id LIMIT {page_size}");
     match backend {
         Backend::Sqlite => format!(
             "SELECT json_group_array({}) FROM ({page}) AS page",
@@ -224,6 +231,7 @@ async fn load_mentions_paged(
     // pages come in id order; sorted again so that nothing rests on how an aggregate orders
     out.sort_by_key(|m| m.id);
     place_by_file_name(&mut out);
+    place_by_school(&mut out);
     Ok(out)
 }
 
@@ -248,6 +256,26 @@ fn place_by_file_name(mentions: &mut [Mention]) {
             .or_insert_with(|| county_of_file_name(&m.file_name));
         m.values[6] = county.clone();
     }
+}
+
+/// A school roll's student, and the guardian of the row, whose row gives no township are placed in
+/// the township their school is named after (`新安镇中心小学`: 新安镇): a township's central
+/// primary school is where its children go.
+fn place_by_school(mentions: &mut [Mention]) {
+    for m in mentions.iter_mut().filter(|m| m.values[7].is_none()) {
+        if let Some(township) = m.values[12].as_deref().and_then(township_of_school) {
+            m.values[7] = Some(township.to_string());
+        }
+    }
+}
+
+/// The township a school is named after: the name up to its first 镇 or 乡, when no county or
+/// city comes before it (`来安县第一中学` names none).
+fn township_of_school(school: &str) -> Option<&str> {
+    let end = school.find(['镇', '乡'])? + '镇'.len_utf8();
+    let township = &school[..end];
+    let chars = township.chars().count();
+    ((3..=6).contains(&chars) && !township.contains(['县', '市', '区'])).then_some(township)
 }
 
 fn dataset(spec: &LinkageSpec, mentions: &[Mention]) -> Dataset {
@@ -1707,6 +1735,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_school_names_its_township() {
+        assert_eq!(township_of_school("新安镇中心小学"), Some("新安镇"));
+        assert_eq!(township_of_school("杨郢乡初级中学"), Some("杨郢乡"));
+        assert_eq!(township_of_school("来安县第一中学"), None);
+        assert_eq!(township_of_school("来安县新安镇中心小学"), None);
+        assert_eq!(township_of_school("实验小学"), None);
     }
 
     #[test]
