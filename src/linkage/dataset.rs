@@ -347,33 +347,43 @@ fn birth_years(age: &str, event_date: &str, birth_date: &str) -> (u32, u32, u32)
 /// characters before it). Households of one village live in different groups; one person's
 /// addresses name the same group however they are written.
 pub fn below_village(address: &str) -> Option<String> {
-    let chars: Vec<char> = address.trim().chars().map(to_half_width).collect();
-    // the numeral (Arabic or Chinese) that ends `before`, as a number
-    let numeral_before = |before: &[char]| -> Option<(u32, usize)> {
-        let start = before
-            .iter()
-            .rposition(|c| !(c.is_ascii_digit() || "零〇一二两三四五六七八九十".contains(*c)))
-            .map_or(0, |k| k + 1);
-        let n = parse_numeral(&before[start..])?;
-        Some((n, start))
-    };
-    if let Some(k) = chars.iter().rposition(|c| matches!(c, '组' | '队')) {
-        let mut before = &chars[..k];
+    let address = address.trim();
+    if let Some(k) = address.rfind(['组', '队']) {
+        let mut before = &address[..k];
         for unit in ["村民小", "村民", "生产", "小"] {
-            let unit: Vec<char> = unit.chars().collect();
-            if before.ends_with(&unit) {
-                before = &before[..before.len() - unit.len()];
+            if let Some(rest) = before.strip_suffix(unit) {
+                before = rest;
                 break;
             }
         }
-        if let Some((n, _)) = numeral_before(before).filter(|(n, _)| (1..=99).contains(n)) {
+        if let Some((n, _)) = numeral_at_end(before).filter(|(n, _)| (1..=99).contains(n)) {
             return Some(format!("{n}组"));
         }
     }
-    let k = chars.iter().rposition(|c| *c == '号')?;
-    let (n, start) = numeral_before(&chars[..k])?;
-    let street: String = chars[start.saturating_sub(2)..start].iter().collect();
-    (start >= 2 && n > 0).then(|| format!("{street}{n}号"))
+    let k = address.rfind('号')?;
+    let (n, start) = numeral_at_end(&address[..k])?;
+    // the two characters before the number
+    let street = address[..start]
+        .char_indices()
+        .rev()
+        .nth(1)
+        .map(|(s, _)| s)?;
+    (n > 0).then(|| format!("{}{n}号", &address[street..start]))
+}
+
+/// The number (Arabic, full-width or Chinese digits) that ends `text`, and the byte offset where
+/// it starts.
+fn numeral_at_end(text: &str) -> Option<(u32, usize)> {
+    let is_numeral =
+        |c: char| to_half_width(c).is_ascii_digit() || "零〇一二两三四五六七八九十".contains(c);
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_numeral(*c))
+        .last()
+        .map(|(k, _)| k)?;
+    let chars: Vec<char> = text[start..].chars().map(to_half_width).collect();
+    Some((parse_numeral(&chars)?, start))
 }
 
 /// `18`, `十八`, `二十`, `五`: a number of at most two Chinese digits, or Arabic digits.
