@@ -70,12 +70,17 @@ pub struct Mention {
     pub person_id: Option<String>,
 }
 
+/// The index of `column` in [`MENTION_COLUMNS`] (and in [`Mention::values`]).
+fn mention_column(column: &str) -> usize {
+    MENTION_COLUMNS
+        .iter()
+        .position(|c| *c == column)
+        .unwrap_or_else(|| panic!("`{column}` is not a mention column"))
+}
+
 impl Mention {
     fn value(&self, column: &str) -> Option<&str> {
-        MENTION_COLUMNS
-            .iter()
-            .position(|c| *c == column)
-            .and_then(|k| self.values[k].as_deref())
+        self.values[mention_column(column)].as_deref()
     }
 }
 
@@ -103,19 +108,19 @@ pub fn check_spec(spec: &LinkageSpec) -> Result<(), LinkageError> {
 
 /// A related person (guardian, next of kin, only child) whose row gives no address of their own is
 /// placed at the county, township, village and address text of the row's subject (whose group
-/// below the village tells a guardian from a namesake of another group of the village). A
-/// mention with a township or village but no county keeps them (its county may come from the
-/// file name). The columns are those of [`RawMention`], in order.
+/// below the village tells a guardian from a namesake of another group of the village): the
+/// subject `s` is joined only for them. A mention with a township or village but no county keeps
+/// them (its county may come from the file name). The columns are those of [`RawMention`], in
+/// order.
 const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.row_number, m.role, \
      COALESCE(r.mapping, '') AS mapping, m.name, m.id_number, m.id_raw, m.gender, m.birth_date, m.phone, \
-     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.region_code ELSE m.region_code END AS region_code, \
-     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.township ELSE m.township END AS township, \
-     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN s.village ELSE m.village END AS village, \
-     CASE WHEN m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL THEN COALESCE(m.address, s.address) ELSE m.address END AS address, \
+     COALESCE(m.region_code, s.region_code) AS region_code, COALESCE(m.township, s.township) AS township, \
+     COALESCE(m.village, s.village) AS village, COALESCE(m.address, s.address) AS address, \
      CAST(m.age AS TEXT) AS age, r.event_date, {school} AS school, l.person_id \
      FROM mentions m JOIN files f ON f.id = m.file_id \
      LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \
      AND s.role = 'subject' AND m.role <> 'subject' \
+     AND m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL \
      LEFT JOIN records r ON r.file_id = m.file_id AND r.sheet = m.sheet AND r.row_number = m.row_number \
      LEFT JOIN mention_links l ON l.mention_id = m.id";
 
@@ -250,11 +255,15 @@ fn county_of_file_name(name: &str) -> Option<String> {
 /// subject's place to inherit) is placed in the county its file is named after.
 fn place_by_file_name(mentions: &mut [Mention]) {
     let mut counties: HashMap<i64, Option<String>> = HashMap::new();
-    for m in mentions.iter_mut().filter(|m| m.values[6].is_none()) {
+    let county_column = mention_column("region_code");
+    for m in mentions
+        .iter_mut()
+        .filter(|m| m.values[county_column].is_none())
+    {
         let county = counties
             .entry(m.file_id)
             .or_insert_with(|| county_of_file_name(&m.file_name));
-        m.values[6] = county.clone();
+        m.values[county_column] = county.clone();
     }
 }
 
@@ -262,9 +271,16 @@ fn place_by_file_name(mentions: &mut [Mention]) {
 /// the township their school is named after (`新安镇中心小学`: 新安镇): a township's central
 /// primary school is where its children go.
 fn place_by_school(mentions: &mut [Mention]) {
-    for m in mentions.iter_mut().filter(|m| m.values[7].is_none()) {
-        if let Some(township) = m.values[12].as_deref().and_then(township_of_school) {
-            m.values[7] = Some(township.to_string());
+    let (township_column, school_column) = (mention_column("township"), mention_column("school"));
+    for m in mentions
+        .iter_mut()
+        .filter(|m| m.values[township_column].is_none())
+    {
+        if let Some(township) = m.values[school_column]
+            .as_deref()
+            .and_then(township_of_school)
+        {
+            m.values[township_column] = Some(township.to_string());
         }
     }
 }
