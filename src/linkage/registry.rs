@@ -1288,21 +1288,36 @@ async fn incremental(
         "incremental: found the persons sharing a key at {:.2} s",
         t0.elapsed().as_secs_f64()
     );
-    let mut existing: Vec<Mention> = Vec::new();
+    // The persons' mention ids first (through the links' person index), then the mentions in id
+    // order: read person by person they lay scattered over the whole registry, and every chunk
+    // touched pages all over it (3.7 s for 198,000 mentions at 1.1M; in id order each page is
+    // read once).
     let persons_list: Vec<String> = candidate_persons.into_iter().collect();
+    let mut existing_ids: Vec<i64> = Vec::new();
     for chunk in persons_list.chunks(2_000) {
         let list: Vec<String> = chunk
             .iter()
             .map(|p| format!("'{}'", p.replace('\'', "''")))
             .collect();
-        // the persons' mention ids through the links' person index; `l.person_id IN (…)` made
-        // SQLite walk every mention in id order (3.4 s a chunk at 1.1M mentions, now 0.06 s)
-        let filter = format!(
-            "WHERE m.id IN (SELECT mention_id FROM mention_links WHERE person_id IN ({}))",
+        let sql = format!(
+            "SELECT mention_id FROM mention_links WHERE person_id IN ({})",
             list.join(",")
         );
-        existing.extend(load_mentions(registry, &filter, &[]).await?);
+        for row in sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(registry.pool())
+            .await
+            .map_err(RegistryError::from)?
+        {
+            existing_ids.push(row.try_get(0).map_err(RegistryError::from)?);
+        }
     }
+    existing_ids.sort_unstable();
+    existing_ids.dedup();
+    let existing: Vec<Mention> = if existing_ids.is_empty() {
+        Vec::new()
+    } else {
+        load_mentions(registry, "WHERE m.id IN ({ids})", &existing_ids).await?
+    };
     summary.compared_existing = existing.len();
     tracing::debug!(
         "incremental: read the existing mentions sharing a key at {:.2} s",
