@@ -50,6 +50,13 @@ const SEPARATORS: &[char] = &['/', '、', ',', ';', '|', '\\'];
 /// only by spaces) yields its first valid mobile, else its first valid
 /// landline. A cell with no valid number is an error.
 pub fn normalize_phone(raw: &str) -> Result<Option<Phone>, PhoneError> {
+    // most cells hold one clean mobile number: it is its own normalized form
+    if is_mobile(raw) {
+        return Ok(Some(Phone {
+            normalized: raw.to_string(),
+            kind: PhoneKind::Mobile,
+        }));
+    }
     let folded: String = raw.chars().map(to_half_width).collect();
     if is_placeholder(&folded) {
         return Ok(None);
