@@ -101,14 +101,16 @@ struct NameEntry {
     suffixed: Vec<u32>,
     /// Bare short forms (`定远`, `安徽`, `广西`): only trusted with context.
     bare: Vec<u32>,
+    /// Whether the text is also the start of a longer name (an entry can be only that, with no
+    /// ids): a scan stops as soon as the text read so far begins no name at all.
+    prefix: bool,
 }
 
 #[derive(Debug, Default)]
 struct NameIndex {
+    /// Every name and every proper prefix of one: a scan looks each prefix of the text up once,
+    /// for both questions (a name? the start of a longer one?).
     map: FastMap<Box<str>, NameEntry>,
-    /// Every proper prefix of every key: a scan stops as soon as the text read so far begins no
-    /// name at all, instead of hashing every longer prefix up to `max_chars`.
-    prefixes: std::collections::HashSet<Box<str>, BuildHasherDefault<Fnv>>,
     /// Longest key, in characters.
     max_chars: usize,
 }
@@ -120,7 +122,7 @@ impl NameIndex {
         }
         self.max_chars = self.max_chars.max(key.chars().count());
         for (end, _) in key.char_indices().skip(1) {
-            self.prefixes.insert(key[..end].into());
+            self.map.entry(key[..end].into()).or_default().prefix = true;
         }
         let entry = self.map.entry(key.into_boxed_str()).or_default();
         let list = if bare {
@@ -396,14 +398,14 @@ impl RegionTable {
                 break;
             }
             let end = off + ch.len_utf8();
-            let is_prefix = idx.prefixes.contains(&rest[..end]);
+            let found = idx.map.get(&rest[..end]);
+            let is_prefix = found.is_some_and(|e| e.prefix);
             if k == 0 {
                 if !is_prefix {
                     break;
                 }
                 continue;
             }
-            let found = idx.map.get(&rest[..end]);
             if let Some(e) = found {
                 if !e.suffixed.is_empty() {
                     out.push(Hit {
