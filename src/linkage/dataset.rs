@@ -382,8 +382,14 @@ fn numeral_at_end(text: &str) -> Option<(u32, usize)> {
         .take_while(|(_, c)| is_numeral(*c))
         .last()
         .map(|(k, _)| k)?;
-    let chars: Vec<char> = text[start..].chars().map(to_half_width).collect();
-    Some((parse_numeral(&chars)?, start))
+    // at most six characters make a numeral: read into the stack, not a vector per address
+    let mut chars = ['\0'; 6];
+    let mut len = 0;
+    for c in text[start..].chars() {
+        *chars.get_mut(len)? = to_half_width(c);
+        len += 1;
+    }
+    Some((parse_numeral(&chars[..len])?, start))
 }
 
 /// `18`, `十八`, `二十`, `五`: a number of at most two Chinese digits, or Arabic digits.
@@ -392,7 +398,9 @@ fn parse_numeral(chars: &[char]) -> Option<u32> {
         return None;
     }
     if chars.iter().all(char::is_ascii_digit) {
-        return chars.iter().collect::<String>().parse().ok();
+        return chars
+            .iter()
+            .try_fold(0u32, |n, c| Some(n * 10 + c.to_digit(10)?));
     }
     let digit = |c: char| {
         "零一二三四五六七八九"
