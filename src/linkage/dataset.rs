@@ -7,6 +7,7 @@ use super::spec::{FieldKind, LinkageSpec};
 use crate::normalize::dates::parse_date;
 use crate::normalize::gender::{Gender, parse_gender};
 use crate::normalize::id_number::{IdStatus, parse_id_number};
+use crate::normalize::kinship::kinship;
 use crate::normalize::names::to_half_width;
 
 /// Strings of one column, each stored once; symbol 0 is "missing".
@@ -59,6 +60,7 @@ impl Interner {
 /// | date | `yyyymmdd` (not a symbol) | – | – |
 /// | place | county | township | village (`d`: [`below_village`]) |
 /// | age | first birth year allowed (not a symbol) | last | [`FROM_AGE`] or [`FROM_BIRTH_DATE`] |
+/// | kinship | first birth year allowed (not a symbol) | last | [`FROM_RELATION`] or [`FROM_BIRTH_DATE`] |
 /// | text, phone, gender | value | – | – |
 #[derive(Debug)]
 pub struct Column {
@@ -104,7 +106,10 @@ impl Column {
     pub fn comparable(&self, i: usize, j: usize) -> bool {
         !(self.is_missing(i)
             || self.is_missing(j)
-            || self.kind == FieldKind::Age && self.c[i] != FROM_AGE && self.c[j] != FROM_AGE)
+            || self.kind == FieldKind::Age && self.c[i] != FROM_AGE && self.c[j] != FROM_AGE
+            || self.kind == FieldKind::Kinship
+                && self.c[i] != FROM_RELATION
+                && self.c[j] != FROM_RELATION)
     }
 
     /// Whether record `i` has no usable value.
@@ -131,6 +136,8 @@ impl Column {
             FieldKind::IdNumber if self.a[i] == 0 => format!("{}…", self.text(self.b[i])),
             FieldKind::Age if self.a[i] == self.b[i] => format!("born {}", self.a[i]),
             FieldKind::Age => format!("born {}–{} (from the age)", self.a[i], self.b[i]),
+            FieldKind::Kinship if self.a[i] == self.b[i] => format!("born {}", self.a[i]),
+            FieldKind::Kinship => format!("born {}–{} (from the relation)", self.a[i], self.b[i]),
             FieldKind::Place => [self.a[i], self.b[i], self.c[i], self.d[i]]
                 .iter()
                 .filter(|s| **s != 0)
@@ -249,6 +256,10 @@ impl Column {
                 let get = |k: usize| values.get(k).copied().flatten().unwrap_or("");
                 birth_years(first, get(1), get(2))
             }
+            FieldKind::Kinship => {
+                let get = |k: usize| values.get(k).copied().flatten().unwrap_or("");
+                kin_birth_years(first, get(1), get(2))
+            }
             // `push` hands over the one column the number is read from
             FieldKind::IdNumber => match prepare_id(first) {
                 PreparedId::Valid(id) => {
@@ -339,6 +350,28 @@ fn birth_years(age: &str, event_date: &str, birth_date: &str) -> (u32, u32, u32)
             0 => (0, 0, 0),
             year => (year, year, FROM_BIRTH_DATE),
         },
+    }
+}
+
+/// A kinship field's value taken from the relation to the row's subject.
+pub const FROM_RELATION: u32 = 3;
+
+/// The birth years a related person's relation to the row's subject allows, from the subject's
+/// birth date, as `(first, last, FROM_RELATION)` (a father of a child born in 2012: 1952–1996);
+/// for a record that states its own birth date, its year as `(year, year, FROM_BIRTH_DATE)`;
+/// `(0, 0, 0)` otherwise.
+fn kin_birth_years(relation: &str, subject_birth_date: &str, birth_date: &str) -> (u32, u32, u32) {
+    if let year @ 1.. = prepare_date(birth_date.trim()) / 10_000 {
+        return (year, year, FROM_BIRTH_DATE);
+    }
+    let subject = (prepare_date(subject_birth_date.trim()) / 10_000) as i32;
+    match kinship(relation).and_then(|k| k.years) {
+        Some((first, last)) if subject > 0 && subject + first > 0 => (
+            (subject + first) as u32,
+            (subject + last) as u32,
+            FROM_RELATION,
+        ),
+        _ => (0, 0, 0),
     }
 }
 
@@ -679,5 +712,79 @@ mod tests {
         assert_eq!(birth_years("", "", ""), (0, 0, 0));
         assert_eq!(birth_years("六十三", "2025-03-01", ""), (0, 0, 0));
         assert_eq!(birth_years("200", "2025-03-01", ""), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_relation_allows_the_birth_years_of_its_generation() {
+        // the mother of a student born in 2012: 1962–1996
+        assert_eq!(
+            kin_birth_years("母亲", "2012-09-01", ""),
+            (1962, 1996, FROM_RELATION)
+        );
+        // the husband of a woman born in 1941: 1911–1971
+        assert_eq!(
+            kin_birth_years("丈夫", "1941-05-13", ""),
+            (1911, 1971, FROM_RELATION)
+        );
+        assert_eq!(
+            kin_birth_years("父亲", "2012-09-01", "1985-02-03"),
+            (1985, 1985, FROM_BIRTH_DATE),
+            "a record's own birth date is what is compared"
+        );
+        assert_eq!(
+            kin_birth_years("父亲", "", ""),
+            (0, 0, 0),
+            "no subject birth date"
+        );
+        assert_eq!(kin_birth_years("其他亲属", "2012-09-01", ""), (0, 0, 0));
+        assert_eq!(kin_birth_years("", "", ""), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_relation_range_is_compared_with_a_birth_year() {
+        let spec = LinkageSpec::parse(
+            r#"
+[[field]]
+name = "name"
+kind = "name"
+
+[[field]]
+name = "kinship"
+kind = "kinship"
+columns = ["relation", "subject_birth_date", "birth_date"]
+
+[[blocking]]
+keys = ["name"]
+
+[[comparison]]
+field = "kinship"
+levels = ["consistent"]
+"#,
+            "test",
+        )
+        .expect("spec");
+        let mut data = Dataset::new(&spec);
+        // a guardian 父亲 of a student born in 2010, a man born in 1980, one born in 2008, and
+        // one born in 1975
+        for kinship in [
+            [Some("父亲"), Some("2010-03-04"), None],
+            [None, None, Some("1980-01-01")],
+            [None, None, Some("2008-01-01")],
+            [None, None, Some("1975-01-01")],
+        ] {
+            data.push(&[vec![Some("王伟")], kinship.to_vec()], 0, u32::MAX);
+        }
+        let level = |i: usize, j: usize| {
+            let mut g = [0u8];
+            crate::linkage::comparison::gamma(&spec.comparisons, &data, i, j, &mut g);
+            g[0]
+        };
+        assert_eq!(level(0, 1), 0, "consistent with a father born in 1980");
+        assert_eq!(level(0, 2), 1, "not with one born in 2008");
+        assert_eq!(
+            level(1, 3),
+            crate::linkage::comparison::NULL,
+            "two birth dates are the birth-date comparison's"
+        );
     }
 }

@@ -31,7 +31,7 @@ use crate::registry::write::{Cell, PARAMETERS, insert_rows, insert_sql};
 use crate::registry::{Backend, Registry, RegistryError, now};
 
 /// Mention columns a linkage spec may name.
-pub const MENTION_COLUMNS: [&str; 13] = [
+pub const MENTION_COLUMNS: [&str; 15] = [
     "name",
     "id_number",
     "id_raw",
@@ -45,6 +45,8 @@ pub const MENTION_COLUMNS: [&str; 13] = [
     "age",
     "event_date",
     "school",
+    "relation",
+    "subject_birth_date",
 ];
 
 /// One person mention as read for linkage.
@@ -65,7 +67,7 @@ pub struct Mention {
     /// Mapping of the row.
     pub mapping: String,
     /// Values of [`MENTION_COLUMNS`].
-    pub values: [Option<String>; 13],
+    pub values: [Option<String>; 15],
     /// Current person, if linked.
     pub person_id: Option<String>,
 }
@@ -110,17 +112,20 @@ pub fn check_spec(spec: &LinkageSpec) -> Result<(), LinkageError> {
 /// placed at the county, township, village and address text of the row's subject (whose group
 /// below the village tells a guardian from a namesake of another group of the village): the
 /// subject `s` is joined only for them. A mention with a township or village but no county keeps
-/// them (its county may come from the file name). The columns are those of [`RawMention`], in
-/// order.
+/// them (its county may come from the file name). Every related person also gets the subject's
+/// birth date (`k`), from which their relation tells their generation. The columns are those of
+/// [`RawMention`], in order.
 const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.row_number, m.role, \
      COALESCE(r.mapping, '') AS mapping, m.name, m.id_number, m.id_raw, m.gender, m.birth_date, m.phone, \
      COALESCE(m.region_code, s.region_code) AS region_code, COALESCE(m.township, s.township) AS township, \
      COALESCE(m.village, s.village) AS village, COALESCE(m.address, s.address) AS address, \
-     CAST(m.age AS TEXT) AS age, r.event_date, {school} AS school, l.person_id \
+     CAST(m.age AS TEXT) AS age, r.event_date, {school} AS school, m.relation, k.birth_date AS subject_birth_date, l.person_id \
      FROM mentions m JOIN files f ON f.id = m.file_id \
      LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \
      AND s.role = 'subject' AND m.role <> 'subject' \
      AND m.region_code IS NULL AND m.township IS NULL AND m.village IS NULL \
+     LEFT JOIN mentions k ON k.file_id = m.file_id AND k.sheet = m.sheet AND k.row_number = m.row_number \
+     AND k.role = 'subject' AND m.role <> 'subject' \
      LEFT JOIN records r ON r.file_id = m.file_id AND r.sheet = m.sheet AND r.row_number = m.row_number \
      LEFT JOIN mention_links l ON l.mention_id = m.id";
 
@@ -137,7 +142,7 @@ struct RawMention(
     i64,
     String,
     String,
-    [Option<String>; 13],
+    [Option<String>; 15],
     Option<String>,
 );
 

@@ -32,6 +32,11 @@ pub enum FieldKind {
     /// event date) and optionally a third (birth date): the birth years it allows. An age says
     /// less than a birth date but tells apart namesakes of one village when nothing else does.
     Age,
+    /// The birth years a related person's relation to the row's subject allows (a father is 16
+    /// to 60 years older than his child), from three columns: the relation, the subject's birth
+    /// date, and the record's own birth date (which, where given, is used instead). Tells a next
+    /// of kin known by name only from a namesake of another generation.
+    Kinship,
 }
 
 /// One field as written in the file.
@@ -320,8 +325,8 @@ impl Level {
             other => return Err(format!("unknown level `{other}`")),
         };
         let fits = match level {
-            Level::Exact => kind != FieldKind::Age,
-            Level::Consistent => kind == FieldKind::Age,
+            Level::Exact => !matches!(kind, FieldKind::Age | FieldKind::Kinship),
+            Level::Consistent => matches!(kind, FieldKind::Age | FieldKind::Kinship),
             Level::Pinyin | Level::GivenSwapped | Level::CharDropped => kind == FieldKind::Name,
             Level::JaroWinkler(_) | Level::Levenshtein(_) => {
                 matches!(kind, FieldKind::Name | FieldKind::Text | FieldKind::Phone)
@@ -462,7 +467,7 @@ impl SpecFile {
             };
             let most = match f.kind {
                 FieldKind::Place => 4,
-                FieldKind::Age => 3,
+                FieldKind::Age | FieldKind::Kinship => 3,
                 FieldKind::IdNumber => 2,
                 _ => 1,
             };
@@ -476,6 +481,12 @@ impl SpecFile {
                 problems.push(format!(
                     "{origin}: field[{i}].columns: an age field takes the age, the date of the \
                      event and optionally the birth date"
+                ));
+            }
+            if f.kind == FieldKind::Kinship && columns.len() < 2 {
+                problems.push(format!(
+                    "{origin}: field[{i}].columns: a kinship field takes the relation, the \
+                     subject's birth date and optionally the record's own birth date"
                 ));
             }
             fields.push(Field {
@@ -502,7 +513,7 @@ impl SpecFile {
                 let kind = fields[index].kind;
                 let part = match (part, kind) {
                     // an age is a range of years, not a value to block on
-                    (_, FieldKind::Age) => None,
+                    (_, FieldKind::Age | FieldKind::Kinship) => None,
                     ("", _) => Some(Part::Value),
                     ("pinyin", FieldKind::Name) => Some(Part::Pinyin),
                     ("surname", FieldKind::Name) => Some(Part::Surname),

@@ -6,6 +6,7 @@ pub mod addresses;
 pub mod dates;
 pub mod gender;
 pub mod id_number;
+pub mod kinship;
 pub mod money;
 pub mod names;
 pub mod phones;
