@@ -81,8 +81,9 @@ pub struct Column {
     /// ([`pack_digits`]; 0 when the text does not pack), so that the one-edit level reads no
     /// string: empty for names, dates and places.
     pub packed: Vec<u128>,
-    /// What each text already prepared became (names, dates and ID numbers repeat: one person
-    /// is mentioned many times), so that it is prepared once.
+    /// What each text already prepared became (names, dates, ID numbers and phones repeat: one
+    /// person is mentioned many times; a gender has two spellings in most files), so that it is
+    /// prepared once.
     prepared: foldhash::HashMap<Box<str>, (u32, u32, u32)>,
 }
 
@@ -161,9 +162,13 @@ impl Column {
     fn push(&mut self, values: &[Option<&str>]) {
         let (a, b, c) = match self.kind {
             // one text makes the value: prepared once per distinct text
-            FieldKind::Name | FieldKind::Date | FieldKind::IdNumber => {
+            FieldKind::Name
+            | FieldKind::Date
+            | FieldKind::IdNumber
+            | FieldKind::Gender
+            | FieldKind::Phone => {
                 // an ID number is read from the first of its columns that holds one (the
-                // validated number, else the raw text); a name or a date from its first column
+                // validated number, else the raw text); the others from their first column
                 let text = if self.kind == FieldKind::IdNumber {
                     values
                         .iter()
@@ -203,8 +208,8 @@ impl Column {
         self.c.push(c);
     }
 
-    /// The symbols (or date) `values` become; names, dates and ID numbers come as the one text
-    /// [`Column::push`] chose.
+    /// The symbols (or date) `values` become; names, dates, ID numbers, genders and phones come
+    /// as the one text [`Column::push`] chose.
     fn prepare(&mut self, values: &[Option<&str>]) -> (u32, u32, u32) {
         let first = values
             .first()
