@@ -110,15 +110,27 @@ pub struct Resolution {
 }
 
 /// Runs blocking, comparison, training, scoring and clustering on `data`.
+///
+/// u needs only the records, so it is estimated on a thread of its own while blocking and
+/// comparison run (their single-threaded parts leave a core idle); the training time reported
+/// is u's time plus EM's.
 pub fn resolve(spec: &LinkageSpec, data: &Dataset, constraints: &Constraints) -> Resolution {
-    let mut compared = compare(spec, data, |_, _| true);
+    let (((u, drawn), u_seconds), mut compared) = std::thread::scope(|s| {
+        let u = s.spawn(|| {
+            let t = Instant::now();
+            let estimated = training::estimate_u(spec, data, 20141);
+            (estimated, t.elapsed().as_secs_f64())
+        });
+        let compared = compare(spec, data, |_, _| true);
+        let u = u.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (u, compared)
+    });
     let t = Instant::now();
-    let (u, drawn) = training::estimate_u(spec, data, 20141);
     let candidates = compared.pairs.len() as u64;
     let mut model = training::estimate_m(spec, u, &compared.gammas, candidates);
     model.random_pairs = drawn;
     model.prior = training::global_prior(model.lambda, candidates, data);
-    compared.timings.training = t.elapsed().as_secs_f64();
+    compared.timings.training = u_seconds + t.elapsed().as_secs_f64();
     let scorer = Scorer::new(spec, &model, data);
     finish(spec, data, constraints, model, scorer, compared)
 }
