@@ -59,7 +59,7 @@ impl Interner {
 /// | id number | all 18 characters | first 15 digits | 1 if valid |
 /// | date | `yyyymmdd` (not a symbol) | – | – |
 /// | place | county | township | village (`d`: [`below_village`]) |
-/// | age | first birth year allowed (not a symbol) | last | [`FROM_AGE`] or [`FROM_BIRTH_DATE`] |
+/// | age | first birth year allowed (not a symbol) | last | [`FROM_AGE`], [`FROM_BIRTH_DATE`] or [`FROM_AGE_AND_BIRTH_DATE`] |
 /// | kinship | first birth year allowed (not a symbol) | last | [`FROM_RELATION`] or [`FROM_BIRTH_DATE`] |
 /// | text, phone, gender | value | – | – |
 #[derive(Debug)]
@@ -101,9 +101,10 @@ impl Column {
         }
     }
 
-    /// Whether records `i` and `j` hold values that can be compared. Two birth years that both
-    /// come from birth dates are left to the birth-date comparison: an age field speaks only when
-    /// an age is stated on at least one side.
+    /// Whether records `i` and `j` hold values that can be compared. Two records that both have
+    /// birth dates are left to the birth-date comparison: an age field speaks only when one side
+    /// states an age and has no birth date; a kinship field only when one side's years come from
+    /// its relation.
     pub fn comparable(&self, i: usize, j: usize) -> bool {
         !(self.is_missing(i)
             || self.is_missing(j)
@@ -334,24 +335,36 @@ pub(crate) fn place_stem<'t>(name: &'t str, suffixes: &[&str]) -> &'t str {
     name
 }
 
-/// An age field's value taken from an age.
+/// An age field's value taken from an age, on a record without a birth date.
 pub const FROM_AGE: u32 = 1;
 /// An age field's value taken from a birth date (no age given).
 pub const FROM_BIRTH_DATE: u32 = 2;
+/// An age field's value taken from an age, on a record that also has a birth date: compared
+/// only with records that have no birth date (two birth dates are the birth-date comparison's,
+/// and counting an age that agrees with them again would count the same evidence twice).
+pub const FROM_AGE_AND_BIRTH_DATE: u32 = 4;
 
-/// The birth years an age on an event date allows, as `(first, last, FROM_AGE)`; without an age
-/// (or its date), the year of `birth_date` as `(year, year, FROM_BIRTH_DATE)`; `(0, 0, 0)` when
-/// neither is known. Someone aged `n` in full years on a day of year `y` was born in `y - n - 1`
-/// or `y - n`; a nominal age (虚岁, often what 享年 gives) is one or two more, so `y - n + 1` is
+/// The birth years an age on an event date allows, as `(first, last, FROM_AGE)`
+/// (`FROM_AGE_AND_BIRTH_DATE` when the record has a birth date too); without an age (or its
+/// date), the year of `birth_date` as `(year, year, FROM_BIRTH_DATE)`; `(0, 0, 0)` when neither
+/// is known. Someone aged `n` in full years on a day of year `y` was born in `y - n - 1` or
+/// `y - n`; a nominal age (虚岁, often what 享年 gives) is one or two more, so `y - n + 1` is
 /// allowed too.
 fn birth_years(age: &str, event_date: &str, birth_date: &str) -> (u32, u32, u32) {
     let age = age.trim().trim_end_matches(['岁', '周']).trim();
     let event_year = prepare_date(event_date.trim()) / 10_000;
+    let born = prepare_date(birth_date.trim()) / 10_000;
     match age.parse::<u32>() {
-        Ok(n) if n <= 130 && event_year > n + 1 => {
-            (event_year - n - 1, event_year - n + 1, FROM_AGE)
-        }
-        _ => match prepare_date(birth_date.trim()) / 10_000 {
+        Ok(n) if n <= 130 && event_year > n + 1 => (
+            event_year - n - 1,
+            event_year - n + 1,
+            if born == 0 {
+                FROM_AGE
+            } else {
+                FROM_AGE_AND_BIRTH_DATE
+            },
+        ),
+        _ => match born {
             0 => (0, 0, 0),
             year => (year, year, FROM_BIRTH_DATE),
         },
@@ -702,8 +715,8 @@ mod tests {
         assert_eq!(birth_years("63岁", "2025/3/1", ""), (1961, 1963, FROM_AGE));
         assert_eq!(
             birth_years(" 63 ", "20250301", "1950-01-01"),
-            (1961, 1963, FROM_AGE),
-            "the age stated on the row is what is compared"
+            (1961, 1963, FROM_AGE_AND_BIRTH_DATE),
+            "the age stated on the row is what is compared, with records without a birth date"
         );
         assert_eq!(
             birth_years("", "2025-03-01", "1962-05-04"),

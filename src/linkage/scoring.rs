@@ -134,8 +134,12 @@ impl Scorer {
             .map(|(c, cmp)| {
                 let col = &data.columns[cmp.field];
                 let l = g[c];
-                let level = if l == NULL {
+                let level = if l == NULL && (col.is_missing(i) || col.is_missing(j)) {
                     "missing (neutral)".to_string()
+                } else if l == NULL {
+                    // both sides hold a value the field leaves to another comparison (two birth
+                    // dates: the birth-date comparison's)
+                    "not compared here (neutral)".to_string()
                 } else if (l as usize) < cmp.levels.len() {
                     cmp.levels[l as usize].label()
                 } else if cmp.must_agree {
