@@ -106,12 +106,14 @@ impl Column {
     /// states an age and has no birth date; a kinship field only when one side's years come from
     /// its relation.
     pub fn comparable(&self, i: usize, j: usize) -> bool {
-        !(self.is_missing(i)
-            || self.is_missing(j)
-            || self.kind == FieldKind::Age && self.c[i] != FROM_AGE && self.c[j] != FROM_AGE
-            || self.kind == FieldKind::Kinship
-                && self.c[i] != FROM_RELATION
-                && self.c[j] != FROM_RELATION)
+        if self.is_missing(i) || self.is_missing(j) {
+            return false;
+        }
+        match self.kind {
+            FieldKind::Age => self.c[i] == FROM_AGE || self.c[j] == FROM_AGE,
+            FieldKind::Kinship => self.c[i] == FROM_RELATION || self.c[j] == FROM_RELATION,
+            _ => true,
+        }
     }
 
     /// Whether record `i` has no usable value.
@@ -136,9 +138,10 @@ impl Column {
                 format!("{:04}-{:02}-{:02}", d / 10_000, d / 100 % 100, d % 100)
             }
             FieldKind::IdNumber if self.a[i] == 0 => format!("{}…", self.text(self.b[i])),
-            FieldKind::Age if self.a[i] == self.b[i] => format!("born {}", self.a[i]),
+            FieldKind::Age | FieldKind::Kinship if self.a[i] == self.b[i] => {
+                format!("born {}", self.a[i])
+            }
             FieldKind::Age => format!("born {}–{} (from the age)", self.a[i], self.b[i]),
-            FieldKind::Kinship if self.a[i] == self.b[i] => format!("born {}", self.a[i]),
             FieldKind::Kinship => format!("born {}–{} (from the relation)", self.a[i], self.b[i]),
             FieldKind::Place => [self.a[i], self.b[i], self.c[i], self.d[i]]
                 .iter()
@@ -258,13 +261,14 @@ impl Column {
                 _ => (0, 0, 0),
             },
             FieldKind::Date => (prepare_date(first), 0, 0),
-            FieldKind::Age => {
+            FieldKind::Age | FieldKind::Kinship => {
                 let get = |k: usize| values.get(k).copied().flatten().unwrap_or("");
-                birth_years(first, get(1), get(2))
-            }
-            FieldKind::Kinship => {
-                let get = |k: usize| values.get(k).copied().flatten().unwrap_or("");
-                kin_birth_years(first, get(1), get(2))
+                let years = if self.kind == FieldKind::Age {
+                    birth_years
+                } else {
+                    kin_birth_years
+                };
+                years(first, get(1), get(2))
             }
             // `push` hands over the one column the number is read from
             FieldKind::IdNumber => match prepare_id(first) {
@@ -383,8 +387,12 @@ fn kin_birth_years(relation: &str, subject_birth_date: &str, birth_date: &str) -
         return (year, year, FROM_BIRTH_DATE);
     }
     let subject = (prepare_date(subject_birth_date.trim()) / 10_000) as i32;
+    if subject == 0 {
+        // most records: a subject without a birth date, or not a related person at all
+        return (0, 0, 0);
+    }
     match kinship(relation).and_then(|k| k.years) {
-        Some((first, last)) if subject > 0 && subject + first > 0 => (
+        Some((first, last)) if subject + first > 0 => (
             (subject + first) as u32,
             (subject + last) as u32,
             FROM_RELATION,

@@ -477,17 +477,19 @@ impl SpecFile {
                     f.kind
                 ));
             }
-            if f.kind == FieldKind::Age && columns.len() < 2 {
-                problems.push(format!(
-                    "{origin}: field[{i}].columns: an age field takes the age, the date of the \
-                     event and optionally the birth date"
-                ));
-            }
-            if f.kind == FieldKind::Kinship && columns.len() < 2 {
-                problems.push(format!(
-                    "{origin}: field[{i}].columns: a kinship field takes the relation, the \
-                     subject's birth date and optionally the record's own birth date"
-                ));
+            let takes = match f.kind {
+                FieldKind::Age => {
+                    "an age field takes the age, the date of the event and optionally the \
+                     birth date"
+                }
+                FieldKind::Kinship => {
+                    "a kinship field takes the relation, the subject's birth date and \
+                     optionally the record's own birth date"
+                }
+                _ => "",
+            };
+            if !takes.is_empty() && columns.len() < 2 {
+                problems.push(format!("{origin}: field[{i}].columns: {takes}"));
             }
             fields.push(Field {
                 name: f.name,
