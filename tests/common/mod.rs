@@ -43,9 +43,13 @@ pub async fn registries(dir: &Path) -> Vec<TestRegistry> {
         drop_database: None,
     }];
     if let Ok(admin_url) = std::env::var("LIFELINE_TEST_POSTGRES") {
+        // tests of one binary run on parallel threads and can read the same clock value: a
+        // counter of the process keeps their databases apart
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let name = format!(
-            "lifeline_test_{}_{}",
+            "lifeline_test_{}_{}_{}",
             std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
