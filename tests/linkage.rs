@@ -190,16 +190,44 @@ async fn persons_agree_with_the_truth_and_keep_their_ids() {
 #[tokio::test]
 async fn review_decisions_are_honoured() {
     let dir = tempfile::tempdir().unwrap();
-    let csv = common::write_text(
-        dir.path(),
-        "受灾户明细.csv",
+    let mut text = String::from(
         "姓名,身份证号,性别,出生日期,联系电话,家庭住址,房屋受损情况,受灾日期\n\
          张伟,,男,1980-03-04,13900001111,安徽省滁州市定远县炉桥镇金岗村,倒塌,2026-07-01\n\
          章伟,,男,1980-03-04,13900001111,安徽省滁州市定远县炉桥镇金岗村,严重损坏,2026-07-02\n\
          李娜,340104199001011239,女,1990-01-01,13700002222,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-01\n\
-         李娜,34112519900101124X,女,1990-01-01,13700002222,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-01\n",
-        encoding_rs::UTF_8,
+         李娜,34112519900101124X,女,1990-01-01,13700002222,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-01\n\
+         王芳,341125198505051232,女,1985-05-05,13600003333,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-01\n\
+         王芳,341125198505051232,女,1985-05-05,13600003333,安徽省滁州市定远县炉桥镇金岗村,一般损坏,2026-07-03\n",
     );
+    // the rest of the ledger: the model learns from the data how often strangers agree, and a
+    // ledger of four rows, all of one village, teaches it that everyone shares a village
+    let (surnames, given): (Vec<char>, Vec<char>) = (
+        "赵钱孙周吴郑冯陈褚卫蒋沈韩杨朱秦尤许何吕施孔曹严华金魏陶姜"
+            .chars()
+            .collect(),
+        "明华国建军平秀英玉兰桂芳红霞丽敏静".chars().collect(),
+    );
+    let villages = [
+        "炉桥镇金岗村",
+        "永康镇大桥村",
+        "池河镇太平村",
+        "藕塘镇红旗村",
+    ];
+    for k in 0..30 {
+        text.push_str(&format!(
+            "{}{}{},,{},19{}-0{}-1{},13{k:09},安徽省滁州市定远县{},一般损坏,2026-07-0{}\n",
+            surnames[k % surnames.len()],
+            given[k % given.len()],
+            given[(k * 7 + 3) % given.len()],
+            if k % 2 == 1 { "男" } else { "女" },
+            50 + k,
+            1 + k % 9,
+            k % 9,
+            villages[k % villages.len()],
+            1 + k % 5,
+        ));
+    }
+    let csv = common::write_text(dir.path(), "受灾户明细.csv", &text, encoding_rs::UTF_8);
     let spec = spec();
     for test in common::registries(dir.path()).await {
         let registry = &test.registry;

@@ -2,9 +2,12 @@
 //! by the first rule whose keys it shares in a block that was expanded, so no pair is compared
 //! twice; blocks larger than `max_block` are not expanded and are reported, and their pairs are
 //! left to later (finer) rules: a common name's county is too large a block, its village is not.
+//! Two records holding different valid ID numbers are never compared: clustering never puts them
+//! in one person (a typo in an ID number breaks its check digit), and among namesakes of a county
+//! they are most of the pairs a name block brings.
 
 use super::dataset::Dataset;
-use super::spec::{BlockingRule, Key, LinkageSpec, Part};
+use super::spec::{BlockingRule, FieldKind, Key, LinkageSpec, Part};
 
 /// What one blocking rule produced.
 #[derive(Debug, Clone, Default)]
@@ -19,6 +22,9 @@ pub struct RuleStats {
     pub skipped_records: u64,
     /// Pairs looked at (including those an earlier rule produced).
     pub examined: u64,
+    /// Pairs looked at and not compared because both records hold valid, different ID numbers
+    /// (including those an earlier rule met).
+    pub different_ids: u64,
     /// The largest block expanded.
     pub largest_block: u64,
 }
@@ -59,7 +65,7 @@ fn symbol_hash(col: &super::dataset::Column, sym: u32) -> u64 {
 fn part_value(data: &Dataset, key: &Key, i: usize) -> u64 {
     let col = &data.columns[key.field];
     let v = match key.part {
-        Part::Value if col.kind == super::spec::FieldKind::Date => col.a[i],
+        Part::Value if col.kind == FieldKind::Date => col.a[i],
         Part::Value => return symbol_hash(col, col.a[i]),
         Part::Pinyin | Part::Prefix | Part::Township => return symbol_hash(col, col.b[i]),
         Part::Surname | Part::Village => return symbol_hash(col, col.c[i]),
@@ -118,6 +124,10 @@ pub fn comparable(data: &Dataset, i: usize, j: usize) -> bool {
 pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Candidates {
     let mut out = Candidates::default();
     let link = data.is_link();
+    let ids = data.id_field.map(|f| &data.columns[f]);
+    let different_ids = |i: usize, j: usize| {
+        ids.is_some_and(|c| c.is_valid_id(i) && c.is_valid_id(j) && c.a[i] != c.a[j])
+    };
     // per rule, the keys of the blocks too large to expand
     let mut skipped: Vec<foldhash::HashSet<u64>> = Vec::with_capacity(spec.blocking.len());
     for (r, rule) in spec.blocking.iter().enumerate() {
@@ -171,6 +181,10 @@ pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Cand
                     let (x, y) = (block[p].1 as usize, block[q].1 as usize);
                     let (i, j) = if x < y { (x, y) } else { (y, x) };
                     if !comparable(data, i, j) {
+                        continue;
+                    }
+                    if different_ids(i, j) {
+                        stats.different_ids += 1;
                         continue;
                     }
                     let produced_before = (0..r).any(|e| {
@@ -241,5 +255,47 @@ levels = ["exact"]
             "the village rule compares the pair"
         );
         assert_eq!(found.rules[1].pairs, 1);
+    }
+
+    #[test]
+    fn records_with_different_valid_id_numbers_are_not_compared() {
+        let spec = LinkageSpec::parse(
+            r#"
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "id"
+kind = "id_number"
+[[blocking]]
+keys = ["name.pinyin"]
+[[comparison]]
+field = "name"
+levels = ["exact"]
+[[comparison]]
+field = "id"
+levels = ["exact", "one_edit"]
+"#,
+            "test",
+        )
+        .expect("valid spec");
+        let mut data = Dataset::new(&spec);
+        // two valid numbers, the first again, a mistyped one (wrong check digit), none
+        for id in [
+            Some("11010519491231002X"),
+            Some("341125198505051232"),
+            Some("11010519491231002X"),
+            Some("110105194912310021"),
+            None,
+        ] {
+            data.push(&[vec![Some("李娜")], vec![id]], 0, u32::MAX);
+        }
+        let keys = all_keys(&spec, &data);
+        let found = candidates(&spec, &data, &keys);
+        let has = |i, j| found.pairs.contains(&(i, j));
+        assert!(!has(0, 1) && !has(1, 2), "{:?}", found.pairs);
+        assert!(has(0, 2) && has(0, 3) && has(1, 3) && has(0, 4) && has(3, 4));
+        assert_eq!(found.pairs.len(), 8);
+        assert_eq!(found.rules[0].different_ids, 2);
     }
 }

@@ -362,6 +362,13 @@ impl std::fmt::Display for LinkReport {
         writeln!(f, "records: {}", records.join(" + "))?;
         for rule in &r.rules {
             write!(f, "blocking {:<40} {:>10} pairs", rule.label, rule.pairs)?;
+            if rule.different_ids > 0 {
+                write!(
+                    f,
+                    "  ({} of two different valid ID numbers not compared)",
+                    rule.different_ids
+                )?;
+            }
             if rule.skipped_blocks > 0 {
                 write!(
                     f,

@@ -166,7 +166,7 @@ fn compare(spec: &LinkageSpec, data: &Dataset, keep: impl Fn(u32, u32) -> bool) 
     let Candidates { mut pairs, rules } = blocking::candidates(spec, data, &keys);
     pairs.retain(|(i, j)| keep(*i, *j));
     for r in &rules {
-        tracing::info!(rule = %r.label, pairs = r.pairs, examined = r.examined, largest = r.largest_block, skipped_blocks = r.skipped_blocks, "blocking");
+        tracing::info!(rule = %r.label, pairs = r.pairs, examined = r.examined, different_ids = r.different_ids, largest = r.largest_block, skipped_blocks = r.skipped_blocks, "blocking");
     }
     timings.blocking = t.elapsed().as_secs_f64();
     let t = Instant::now();
