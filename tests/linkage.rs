@@ -327,7 +327,11 @@ async fn queue_pair(registry: &Registry, a: i64, b: i64) -> i64 {
 
 /// Names, birth dates and phones of a small CSV, linked on name and birth date.
 fn link_spec() -> LinkageSpec {
-    LinkageSpec::parse(
+    LinkageSpec::parse(&link_spec_text(), "test").unwrap()
+}
+
+fn link_spec_text() -> String {
+    String::from(
         r#"
 id_column = "id"
 [model]
@@ -357,9 +361,7 @@ levels = ["exact", "day_month_swapped"]
 field = "phone"
 levels = ["exact"]
 "#,
-        "test",
     )
-    .unwrap()
 }
 
 #[test]
@@ -397,6 +399,73 @@ fn link_scores_a_csv_against_its_labels() {
     );
     let written = std::fs::read_to_string(clusters).unwrap();
     assert_eq!(written.lines().count(), 9);
+}
+
+/// A file of a few megabytes is read in parts on several threads: the records, their `FILE:LINE`
+/// names and the persons found are those of the same file read in one part (a quoted cell, which
+/// may hold a line end, keeps a file in one part).
+#[test]
+fn link_reads_a_large_file_in_parts_as_in_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec =
+        LinkageSpec::parse(&link_spec_text().replace("id_column = \"id\"", ""), "test").unwrap();
+    let surnames: Vec<char> = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许".chars().collect();
+    let given: Vec<char> = "明华国建军平秀英玉兰桂芳红霞丽敏静伟强磊洋勇艳杰娟涛超刚燕辉"
+        .chars()
+        .collect();
+    // a wide column linkage does not read, as exports have, so that 30,000 rows make megabytes
+    let note = "住院治疗，自付费用较高，家庭收入来源单一，建议乡镇民政办入户核实".repeat(2);
+    let mut rows = String::from("name,born,phone,note,truth\n");
+    for k in 0..30_000usize {
+        // every person twice, the second time without a phone
+        let person = k / 2;
+        let name: String = [
+            surnames[person % 20],
+            given[person / 20 % 30],
+            given[person / 600 % 30],
+        ]
+        .iter()
+        .collect();
+        let phone = if k % 2 == 0 {
+            format!("139{person:08}")
+        } else {
+            String::new()
+        };
+        rows.push_str(&format!(
+            "{name},{}-{:02}-{:02},{phone},{note},p{person}\n",
+            1940 + person % 60,
+            1 + person / 60 % 12,
+            1 + person / 720 % 28,
+        ));
+    }
+    assert!(rows.len() > 2 << 20, "large enough to be cut");
+    let quoted = rows.replacen("赵明明,", "\"赵明明\",", 1);
+    let mut outputs = Vec::new();
+    for (name, text) in [("plain.csv", &rows), ("quoted.csv", &quoted)] {
+        let input = dir.path().join(name);
+        std::fs::write(&input, text).unwrap();
+        let clusters = dir.path().join(format!("{name}.clusters"));
+        let report = link(
+            &spec,
+            &LinkRequest {
+                inputs: vec![input],
+                pairs_out: None,
+                clusters_out: Some(clusters.clone()),
+                truth: Some("truth".into()),
+            },
+        )
+        .unwrap();
+        assert_eq!(report.records, vec![30_000]);
+        let scores = report.scores.unwrap();
+        assert_eq!(scores.actual, 15_000);
+        assert_eq!(scores.precision, 1.0, "{scores:?}");
+        let written = std::fs::read_to_string(clusters).unwrap();
+        outputs.push(written.replace(name, "FILE"));
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    let lines: Vec<&str> = outputs[0].lines().collect();
+    assert_eq!(lines[1], "FILE:2,FILE:2");
+    assert_eq!(lines[30_000], "FILE:30001,FILE:30000");
 }
 
 /// The same people written as UTF-8, UTF-8 with a byte-order mark and GBK (as county offices

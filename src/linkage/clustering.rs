@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::comparison::level;
-use super::dataset::Dataset;
+use super::dataset::{Column, Dataset};
 use super::spec::Comparison;
 
 /// Distinct values of a guarded comparison a cluster keeps to check merges against (a person has
@@ -40,15 +40,30 @@ pub struct Refusals {
 
 struct Clusters<'a> {
     parent: Vec<u32>,
-    members: Vec<Vec<u32>>,
+    /// Records per cluster root.
+    size: Vec<u32>,
+    /// The members of a cluster as a ring: `next[i]` is the member after `i` (a record alone
+    /// is its own next), so that merging two clusters is one swap.
+    next: Vec<u32>,
     valid_id: Vec<u32>,
     /// Per guarded comparison, per cluster root: one member for each distinct value the cluster
-    /// holds (at most [`GUARDED_VALUES`]); empty when no member's value is known.
+    /// holds (at most [`GUARDED_VALUES`]). A record alone holds its own value, if any, without a
+    /// list of its own: lists are made by merges only (a million records, most never merged).
     guards: Vec<(&'a Comparison, Vec<Vec<u32>>)>,
     sources: Vec<u8>,
     data: &'a Dataset,
     group_members: HashMap<u32, Vec<u32>>,
     cannot: HashMap<u32, Vec<u32>>,
+}
+
+/// The members holding the distinct values of a guarded comparison in the cluster of `root`.
+fn held<'k>(known: &'k [Vec<u32>], column: &Column, size: &[u32], root: &'k u32) -> &'k [u32] {
+    let r = *root as usize;
+    if size[r] == 1 && !column.is_missing(r) {
+        std::slice::from_ref(root)
+    } else {
+        &known[r]
+    }
 }
 
 impl Clusters<'_> {
@@ -77,8 +92,9 @@ impl Clusters<'_> {
         }
         for (comparison, known) in &self.guards {
             let column = &self.data.columns[comparison.field];
-            let vetoed = known[a as usize].iter().any(|&x| {
-                known[b as usize].iter().any(|&y| {
+            let held_b = held(known, column, &self.size, &b);
+            let vetoed = held(known, column, &self.size, &a).iter().any(|&x| {
+                held_b.iter().any(|&y| {
                     comparison
                         .guard
                         .contains(&level(comparison, column, x as usize, y as usize))
@@ -93,12 +109,16 @@ impl Clusters<'_> {
             refusals.one_to_one += 1;
             return true;
         }
-        let (small, big) = if self.members[a as usize].len() <= self.members[b as usize].len() {
+        if self.group_members.is_empty() && self.cannot.is_empty() {
+            return false;
+        }
+        let (small, big) = if self.size[a as usize] <= self.size[b as usize] {
             (a, b)
         } else {
             (b, a)
         };
-        for &m in &self.members[small as usize] {
+        let mut m = small;
+        loop {
             let g = self.data.row_group[m as usize];
             if g != u32::MAX
                 && let Some(others) = self.group_members.get(&g)
@@ -113,23 +133,23 @@ impl Clusters<'_> {
                 refusals.cannot_link += 1;
                 return true;
             }
+            m = self.next[m as usize];
+            if m == small {
+                return false;
+            }
         }
-        false
     }
 
     fn union(&mut self, a: u32, b: u32) {
-        let (small, big) = if self.members[a as usize].len() <= self.members[b as usize].len() {
+        let (small, big) = if self.size[a as usize] <= self.size[b as usize] {
             (a, b)
         } else {
             (b, a)
         };
-        self.parent[small as usize] = big;
-        let moved = std::mem::take(&mut self.members[small as usize]);
-        self.members[big as usize].extend(moved);
         for (comparison, known) in &mut self.guards {
             let column = &self.data.columns[comparison.field];
-            let offered = std::mem::take(&mut known[small as usize]);
-            let kept = &mut known[big as usize];
+            let mut kept = held(known, column, &self.size, &big).to_vec();
+            let offered = held(known, column, &self.size, &small).to_vec();
             for x in offered {
                 if kept.len() < GUARDED_VALUES
                     && !kept
@@ -139,7 +159,12 @@ impl Clusters<'_> {
                     kept.push(x);
                 }
             }
+            known[big as usize] = kept;
+            known[small as usize] = Vec::new();
         }
+        self.parent[small as usize] = big;
+        self.size[big as usize] += self.size[small as usize];
+        self.next.swap(small as usize, big as usize);
         if self.valid_id[big as usize] == 0 {
             self.valid_id[big as usize] = self.valid_id[small as usize];
         }
@@ -171,24 +196,13 @@ pub fn cluster(
     }
     let mut clusters = Clusters {
         parent: (0..n as u32).collect(),
-        members: (0..n as u32).map(|i| vec![i]).collect(),
+        size: vec![1; n],
+        next: (0..n as u32).collect(),
         valid_id: (0..n).map(|i| data.valid_id(i)).collect(),
         guards: comparisons
             .iter()
             .filter(|c| !c.guard.is_empty())
-            .map(|c| {
-                let column = &data.columns[c.field];
-                let known = (0..n)
-                    .map(|i| {
-                        if column.is_missing(i) {
-                            Vec::new()
-                        } else {
-                            vec![i as u32]
-                        }
-                    })
-                    .collect();
-                (c, known)
-            })
+            .map(|c| (c, vec![Vec::new(); n]))
             .collect(),
         sources: data.source.iter().map(|s| 1u8 << s.min(&7)).collect(),
         data,

@@ -92,16 +92,25 @@ impl Input {
 
 /// The text of a CSV file, in the encoding ingest would read it with
 /// ([`detect_encoding_in`](crate::read::text::detect_encoding_in)): a byte-order mark's, else
-/// UTF-8, else GB18030/GBK.
-fn decode(path: &Path, bytes: &[u8]) -> Result<String, LinkageError> {
-    let detected = crate::read::text::detect_encoding_in(bytes).map_err(|e| LinkageError::Csv {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+/// UTF-8, else GB18030/GBK. UTF-8 without a mark (most files) becomes the text in place.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, LinkageError> {
+    let bytes = if encoding_rs::Encoding::for_bom(&bytes).is_none() {
+        match String::from_utf8(bytes) {
+            Ok(text) => return Ok(text),
+            Err(e) => e.into_bytes(),
+        }
+    } else {
+        bytes
+    };
+    let detected =
+        crate::read::text::detect_encoding_in(&bytes).map_err(|e| LinkageError::Csv {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
     // the encoding came from the byte-order mark when there is one: it is removed
     Ok(detected
         .encoding
-        .decode_with_bom_removal(bytes)
+        .decode_with_bom_removal(&bytes)
         .0
         .into_owned())
 }
@@ -112,7 +121,8 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
         path: shown.clone(),
         source,
     })?;
-    let content = decode(path, &bytes)?;
+    let content = decode(path, bytes)?;
+    tracing::debug!(bytes = content.len(), "decoded");
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(content.as_bytes());
@@ -173,6 +183,33 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
     let file_name = path
         .file_name()
         .map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
+    // the records after the header, read in parts on their own threads (see `parts`)
+    let body_start = reader.position().byte() as usize;
+    let body = &content[body_start.min(content.len())..];
+    let header_lines = content[..body_start.min(content.len())]
+        .bytes()
+        .filter(|&b| b == b'\n')
+        .count() as u64;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let cells = Cells {
+        kept: &kept,
+        with_line_ids: id_cell.is_none(),
+        file_name: &file_name,
+    };
+    let read: Vec<Result<Part, String>> = std::thread::scope(|s| {
+        let workers: Vec<_> = parts(body, threads, 1 << 20)
+            .into_iter()
+            .map(|(part, lines_before)| {
+                let cells = &cells;
+                s.spawn(move || cells.read(part, header_lines + lines_before))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    tracing::debug!(parts = read.len(), "records read");
     let mut input = Input {
         text: String::with_capacity(content.len()),
         ends: Vec::new(),
@@ -182,33 +219,103 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
         truth_cell,
         line_ids: Vec::new(),
     };
-    let mut record = csv::StringRecord::new();
-    let mut line = 1u64;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                return Err(LinkageError::Csv {
-                    path: shown,
-                    message: format!("after line {line}: {e}"),
-                });
-            }
-        }
-        line = record.position().map_or(line + 1, |p| p.line());
-        for &k in &kept {
-            input.text.push_str(record.get(k).unwrap_or(""));
-            let end = u32::try_from(input.text.len()).map_err(|_| LinkageError::Csv {
+    for part in read {
+        let part = part.map_err(|message| LinkageError::Csv {
+            path: shown.clone(),
+            message,
+        })?;
+        let offset = input.text.len();
+        input.text.push_str(&part.text);
+        for end in part.ends {
+            let end = u32::try_from(offset + end).map_err(|_| LinkageError::Csv {
                 path: shown.clone(),
                 message: "the file is larger than 4 GiB".into(),
             })?;
             input.ends.push(end);
         }
-        if id_cell.is_none() {
-            input.line_ids.push(format!("{file_name}:{line}"));
-        }
+        input.line_ids.extend(part.line_ids);
     }
     Ok(input)
+}
+
+/// `body` cut into at most `n` parts of whole records, each with the number of lines before it.
+/// A cut falls after a line end; it is made only in a body without quote characters, where no
+/// line end can lie inside a quoted cell (a body with quotes is read in one part).
+/// Parts are at least `least` bytes (1 MiB: a smaller body is read faster than a thread starts).
+fn parts(body: &str, n: usize, least: usize) -> Vec<(&str, u64)> {
+    if n < 2 || body.len() < 2 * least || body.as_bytes().contains(&b'"') {
+        return vec![(body, 0)];
+    }
+    let mut out = Vec::with_capacity(n);
+    let (mut start, mut lines) = (0, 0u64);
+    for k in 1..n {
+        let target = (body.len() * k / n).max(start);
+        let Some(cut) = body.as_bytes()[target..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|p| target + p + 1)
+        else {
+            break;
+        };
+        let part = &body[start..cut];
+        out.push((part, lines));
+        lines += part.bytes().filter(|&b| b == b'\n').count() as u64;
+        start = cut;
+    }
+    out.push((&body[start..], lines));
+    out
+}
+
+/// The cells one part of a CSV body yields.
+struct Part {
+    text: String,
+    /// The end of each cell in `text`.
+    ends: Vec<usize>,
+    line_ids: Vec<String>,
+}
+
+/// Which cells of a record are kept.
+struct Cells<'a> {
+    /// The CSV columns kept, in cell order.
+    kept: &'a [usize],
+    /// Whether records are named `FILE:LINE` (no id column).
+    with_line_ids: bool,
+    file_name: &'a str,
+}
+
+impl Cells<'_> {
+    /// Reads the records of `part`, which starts after `lines_before` lines of the file.
+    fn read(&self, part: &str, lines_before: u64) -> Result<Part, String> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(false)
+            .from_reader(part.as_bytes());
+        let mut out = Part {
+            text: String::with_capacity(part.len()),
+            ends: Vec::new(),
+            line_ids: Vec::new(),
+        };
+        let mut record = csv::StringRecord::new();
+        let mut line = lines_before + 1;
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(format!("after line {line}: {e}")),
+            }
+            line = record
+                .position()
+                .map_or(line + 1, |p| lines_before + p.line());
+            for &k in self.kept {
+                out.text.push_str(record.get(k).unwrap_or(""));
+                out.ends.push(out.text.len());
+            }
+            if self.with_line_ids {
+                out.line_ids.push(format!("{}:{line}", self.file_name));
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// The inputs' rows prepared for linkage, each field's column on its own thread.
@@ -222,13 +329,15 @@ fn dataset(spec: &LinkageSpec, inputs: &[Input]) -> Dataset {
         .enumerate()
         .flat_map(|(k, input)| std::iter::repeat_n(k as u8, input.rows()))
         .collect();
-    let data = Dataset::from_fn(spec, rows.len(), vec![u32::MAX; rows.len()], |i, f| {
-        let (input, row) = rows[i];
-        input.field_cells[f]
-            .clone()
-            .map(|k| input.cell(row, k))
-            .collect()
-    });
+    let data = Dataset::from_fn(
+        spec,
+        rows.len(),
+        vec![u32::MAX; rows.len()],
+        |i, f, values| {
+            let (input, row) = rows[i];
+            values.extend(input.field_cells[f].clone().map(|k| input.cell(row, k)))
+        },
+    );
     data.with_sources(sources)
 }
 
@@ -416,5 +525,43 @@ impl std::fmt::Display for LinkReport {
             "time: total {:.3} s (reading {:.3}, blocking {:.3}, comparing {:.3}, training {:.3}, clustering {:.3})",
             self.total, self.reading, t.blocking, t.comparing, t.training, t.clustering
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_body_is_cut_after_line_ends_unless_it_holds_quotes() {
+        let body: String = (0..1000)
+            .map(|k| format!("{k},张{k},{}\n", k * 7))
+            .collect();
+        let cut = parts(&body, 3, 100);
+        assert_eq!(cut.len(), 3);
+        assert_eq!(cut.iter().map(|(p, _)| *p).collect::<String>(), body);
+        let mut lines = 0;
+        for (part, before) in &cut {
+            assert!(part.ends_with('\n'));
+            assert_eq!(*before, lines);
+            lines += part.matches('\n').count() as u64;
+        }
+        // a quoted cell may hold a line end: such a body is one part
+        let quoted = body.replacen("张1,", "\"张\n1\",", 1);
+        assert_eq!(parts(&quoted, 3, 100), vec![(quoted.as_str(), 0)]);
+        assert_eq!(parts(&body, 3, body.len()).len(), 1, "too small to cut");
+    }
+
+    #[test]
+    fn records_read_in_parts_are_named_by_their_line_in_the_file() {
+        let cells = Cells {
+            kept: &[1],
+            with_line_ids: true,
+            file_name: "a.csv",
+        };
+        let part = cells.read("7,王芳\n8,李娜\n", 10).expect("valid CSV");
+        assert_eq!(part.text, "王芳李娜");
+        assert_eq!(part.ends, vec![6, 12]);
+        assert_eq!(part.line_ids, vec!["a.csv:11", "a.csv:12"]);
     }
 }

@@ -2,28 +2,55 @@
 //! (0 = missing) so that blocking, exact comparison and term frequencies work on integers, with the
 //! strings kept once for the similarity levels.
 
+use std::hash::BuildHasher;
+
 use super::chinese::name_form;
 use super::spec::{FieldKind, LinkageSpec};
 use crate::normalize::dates::parse_date;
 use crate::normalize::gender::{Gender, parse_gender};
-use crate::normalize::id_number::{IdStatus, parse_id_number};
+use crate::normalize::id_number::{IdStatus, is_clean_valid_18, parse_id_number, today};
 use crate::normalize::kinship::kinship;
 use crate::normalize::names::to_half_width;
 
 /// Strings of one column, each stored once; symbol 0 is "missing".
-#[derive(Debug, Default)]
+///
+/// The strings lie end to end in one text and the table holds only symbols with 32 bits of their
+/// text's hash, so that interning a new string allocates nothing of its own (a million ID
+/// numbers were two million boxed strings) and growing the table reads no text.
+#[derive(Debug)]
 pub struct Interner {
-    /// A fast hash: interning is most of preparing a million mentions.
-    index: foldhash::HashMap<Box<str>, u32>,
-    strings: Vec<Box<str>>,
+    /// `(symbol, hash)`, found by the hash of their text.
+    table: hashbrown::HashTable<(u32, u32)>,
+    hasher: foldhash::fast::FixedState,
+    /// Every string, one after another.
+    text: String,
+    /// The end of each symbol's string in `text` (`ends[0] = 0`: the empty string).
+    ends: Vec<u32>,
+}
+
+impl Default for Interner {
+    fn default() -> Interner {
+        Interner::new()
+    }
+}
+
+/// The table's hash of a stored 32-bit hash, spread over 64 bits.
+fn spread(hash: u32) -> u64 {
+    u64::from(hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 impl Interner {
     fn new() -> Interner {
         Interner {
-            index: foldhash::HashMap::default(),
-            strings: vec!["".into()],
+            table: hashbrown::HashTable::new(),
+            hasher: foldhash::fast::FixedState::default(),
+            text: String::new(),
+            ends: vec![0],
         }
+    }
+
+    fn hash32(&self, s: &str) -> u32 {
+        (self.hasher.hash_one(s) >> 32) as u32
     }
 
     /// The symbol of `s`, adding it if new; empty text is missing (0).
@@ -31,23 +58,45 @@ impl Interner {
         if s.is_empty() {
             return 0;
         }
-        if let Some(&sym) = self.index.get(s) {
-            return sym;
+        let hash = self.hash32(s);
+        let Interner {
+            table, text, ends, ..
+        } = self;
+        let stored = |sym: u32| -> &str {
+            let sym = sym as usize;
+            &text[ends[sym - 1] as usize..ends[sym] as usize]
+        };
+        let same = |&(sym, h): &(u32, u32)| h == hash && stored(sym) == s;
+        match table.entry(spread(hash), same, |&(_, h)| spread(h)) {
+            hashbrown::hash_table::Entry::Occupied(found) => found.get().0,
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let sym = ends.len() as u32;
+                text.push_str(s);
+                // a column's strings stay far below 4 GiB (u32 record numbers bound the rows)
+                ends.push(u32::try_from(text.len()).expect("interned text under 4 GiB"));
+                slot.insert((sym, hash));
+                sym
+            }
         }
-        let sym = self.strings.len() as u32;
-        self.strings.push(s.into());
-        self.index.insert(s.into(), sym);
-        sym
     }
 
     /// The symbol of `s` if it is known.
     pub fn get(&self, s: &str) -> Option<u32> {
-        self.index.get(s).copied()
+        if s.is_empty() {
+            return None;
+        }
+        let hash = self.hash32(s);
+        self.table
+            .find(spread(hash), |&(sym, h)| h == hash && self.text(sym) == s)
+            .map(|&(sym, _)| sym)
     }
 
     /// The text of a symbol.
     pub fn text(&self, sym: u32) -> &str {
-        &self.strings[sym as usize]
+        match sym as usize {
+            0 => "",
+            sym => &self.text[self.ends[sym - 1] as usize..self.ends[sym] as usize],
+        }
     }
 }
 
@@ -81,10 +130,16 @@ pub struct Column {
     /// ([`pack_digits`]; 0 when the text does not pack), so that the one-edit level reads no
     /// string: empty for names, dates and places.
     pub packed: Vec<u128>,
-    /// What each text already prepared became (names, dates, ID numbers and phones repeat: one
-    /// person is mentioned many times; a gender has two spellings in most files), so that it is
-    /// prepared once.
-    prepared: foldhash::HashMap<Box<str>, (u32, u32, u32)>,
+    /// The texts already prepared (names, dates, ID numbers and phones repeat: one person is
+    /// mentioned many times; a gender has two spellings in most files), so that each is prepared
+    /// once: `prepared[sym - 1]` is what the text of symbol `sym` became.
+    seen: Interner,
+    prepared: Vec<(u32, u32, u32)>,
+    /// ID numbers written in their clean form (most): per symbol of the number, its prefix's
+    /// symbol and 1 if valid ([`Column::clean_id`]).
+    clean_ids: Vec<(u32, u32)>,
+    /// The latest birth date a valid ID number can give.
+    today: chrono::NaiveDate,
 }
 
 impl Column {
@@ -97,7 +152,10 @@ impl Column {
             d: Vec::new(),
             strings: Interner::new(),
             packed: Vec::new(),
-            prepared: foldhash::HashMap::default(),
+            seen: Interner::new(),
+            prepared: Vec::new(),
+            clean_ids: Vec::new(),
+            today: today(),
         }
     }
 
@@ -163,6 +221,37 @@ impl Column {
         self.kind == FieldKind::IdNumber && self.c[i] == 1
     }
 
+    /// The symbol of `text` among the texts seen, or — for an ID number in its clean form — what
+    /// it became, found without that cache: a number written as most are (17 digits and a digit
+    /// or `X`) is its own symbol, so one lookup finds it, and its prefix and validity are kept
+    /// per symbol (a million numbers, most of them distinct, were three lookups each).
+    fn seen_symbol(&mut self, text: &str) -> Result<u32, (u32, u32, u32)> {
+        let bytes = text.as_bytes();
+        let clean = self.kind == FieldKind::IdNumber
+            && bytes.len() == 18
+            && bytes[..17].iter().all(u8::is_ascii_digit)
+            && (bytes[17].is_ascii_digit() || bytes[17] == b'X')
+            // what a float cell left (`…000`) is only a prefix: `prepare_id`'s
+            && !text.ends_with("000");
+        if !clean {
+            return Ok(self.seen.intern(text));
+        }
+        const UNKNOWN: (u32, u32) = (u32::MAX, 0);
+        let a = self.strings.intern(text);
+        // new, or interned before from other text (`…x` is `…X`): valid, or damaged (a wrong
+        // digit) and still compared
+        if self.clean_ids.get(a as usize).is_none_or(|&p| p == UNKNOWN) {
+            let prefix = self.strings.intern(&text[..15]);
+            let valid = u32::from(is_clean_valid_18(text, self.today));
+            if self.clean_ids.len() <= a as usize {
+                self.clean_ids.resize(a as usize + 1, UNKNOWN);
+            }
+            self.clean_ids[a as usize] = (prefix, valid);
+        }
+        let (prefix, valid) = self.clean_ids[a as usize];
+        Err((a, prefix, valid))
+    }
+
     fn push(&mut self, values: &[Option<&str>]) {
         let (a, b, c) = match self.kind {
             // one text makes the value: prepared once per distinct text
@@ -183,13 +272,15 @@ impl Column {
                 } else {
                     values.first().copied().flatten().map_or("", str::trim)
                 };
-                match self.prepared.get(text) {
-                    Some(&prepared) => prepared,
-                    None => {
+                match self.seen_symbol(text) {
+                    Err(prepared) => prepared,
+                    Ok(0) => self.prepare(&[None]),
+                    Ok(sym) if sym as usize > self.prepared.len() => {
                         let prepared = self.prepare(&[Some(text)]);
-                        self.prepared.insert(text.into(), prepared);
+                        self.prepared.push(prepared);
                         prepared
                     }
+                    Ok(sym) => self.prepared[sym as usize - 1],
                 }
             }
             _ => self.prepare(values),
@@ -513,6 +604,9 @@ pub fn prepare_id(text: &str) -> PreparedId {
     if text.is_empty() {
         return PreparedId::Missing;
     }
+    if is_clean_valid_18(text, today()) {
+        return PreparedId::Valid(text.to_string());
+    }
     let parsed = parse_id_number(text);
     if let Some(id) = parsed.normalized.filter(|_| parsed.status.is_usable()) {
         return PreparedId::Valid(id);
@@ -587,7 +681,7 @@ impl Dataset {
     /// million names (simplified forms, pinyin) is the longest part of reading a registry.
     pub fn from_fn<'a, F>(spec: &LinkageSpec, len: usize, row_group: Vec<u32>, value: F) -> Dataset
     where
-        F: Fn(usize, usize) -> Vec<Option<&'a str>> + Sync,
+        F: Fn(usize, usize, &mut Vec<Option<&'a str>>) + Sync,
     {
         let value = &value;
         let columns: Vec<Column> = std::thread::scope(|scope| {
@@ -599,12 +693,17 @@ impl Dataset {
                     scope.spawn(move || {
                         let started = std::time::Instant::now();
                         let mut column = Column::new(field.kind);
+                        let mut values = Vec::new();
                         for i in 0..len {
-                            column.push(&value(i, f));
+                            values.clear();
+                            value(i, f, &mut values);
+                            column.push(&values);
                         }
                         tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.prepared.len(), "column prepared");
                         // every record is in: what each text became is not asked again
-                        column.prepared = foldhash::HashMap::default();
+                        column.seen = Interner::new();
+                        column.prepared = Vec::new();
+                        column.clean_ids = Vec::new();
                         column
                     })
                 })
@@ -691,6 +790,51 @@ mod tests {
         );
         assert_eq!(prepare_id("无"), PreparedId::Missing);
         assert_eq!(prepare_id("12345"), PreparedId::Missing);
+    }
+
+    #[test]
+    fn interned_strings_keep_their_symbols_as_the_table_grows() {
+        let mut strings = Interner::new();
+        let texts: Vec<String> = (0..50_000).map(|k| format!("张{k}")).collect();
+        let symbols: Vec<u32> = texts.iter().map(|t| strings.intern(t)).collect();
+        assert_eq!(symbols[0], 1, "0 is missing");
+        for (t, &sym) in texts.iter().zip(&symbols) {
+            assert_eq!(strings.text(sym), t);
+            assert_eq!(strings.intern(t), sym, "interned once");
+            assert_eq!(strings.get(t), Some(sym));
+        }
+        assert_eq!(strings.intern(""), 0);
+        assert_eq!(strings.get(""), None);
+        assert_eq!(strings.get("李四"), None);
+        assert_eq!(strings.text(0), "");
+    }
+
+    /// A clean number is prepared without the cache of texts seen; the same number written another
+    /// way first (`…x`) is still valid and keeps its prefix when it comes again in clean form.
+    #[test]
+    fn an_id_number_is_prepared_alike_however_it_came_first() {
+        let mut column = Column::new(FieldKind::IdNumber);
+        for text in [
+            "11010519491231002x",
+            "11010519491231002X",
+            "110105194912310021",
+            "110105194912310021",
+            " 110105194912310021 ",
+            "341125198504039000",
+        ] {
+            column.push(&[Some(text)]);
+        }
+        let triple = |i: usize| (column.a[i], column.b[i], column.c[i]);
+        assert_eq!(triple(0), triple(1));
+        assert_eq!(column.text(column.a[1]), "11010519491231002X");
+        assert_eq!(column.text(column.b[1]), "110105194912310");
+        assert!(column.is_valid_id(1));
+        assert_eq!(triple(2), triple(3));
+        assert_eq!(triple(2), triple(4), "trimmed");
+        assert!(!column.is_valid_id(2), "a wrong check digit");
+        assert_eq!(column.b[2], column.b[1], "one prefix");
+        assert_eq!(column.a[5], 0, "a float cell's number is only a prefix");
+        assert_eq!(column.text(column.b[5]), "341125198504039");
     }
 
     #[test]

@@ -321,11 +321,12 @@ fn dataset(spec: &LinkageSpec, mentions: &[Mention]) -> Dataset {
                 .collect()
         })
         .collect();
-    Dataset::from_fn(spec, mentions.len(), row_group, |i, f| {
-        positions[f]
-            .iter()
-            .map(|k| k.and_then(|k| mentions[i].values[k].as_deref()))
-            .collect()
+    Dataset::from_fn(spec, mentions.len(), row_group, |i, f, values| {
+        values.extend(
+            positions[f]
+                .iter()
+                .map(|k| k.and_then(|k| mentions[i].values[k].as_deref())),
+        )
     })
 }
 

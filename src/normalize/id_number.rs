@@ -151,7 +151,7 @@ pub fn parse_id_number(raw: &str) -> IdNumber {
 /// Today's local date, read from the clock at most once a second per thread: ingest and linkage
 /// check hundreds of thousands of numbers a second, and asking the clock and the time zone for
 /// each one was a measurable part of it.
-fn today() -> NaiveDate {
+pub fn today() -> NaiveDate {
     use std::cell::Cell;
     use std::time::{Duration, Instant};
     thread_local! {
@@ -321,33 +321,49 @@ fn gender_from_digit(b: u8) -> Gender {
     [Gender::Female, Gender::Male][usize::from(b % 2)]
 }
 
-fn validate_18(raw: &str, id: &str, today: NaiveDate) -> IdNumber {
+/// The checks of an 18-character number in clean form (digits, `X` last): its birth date and
+/// its first 17 digits, or what is wrong with it.
+fn check_18(id: &str, today: NaiveDate) -> Result<(NaiveDate, [u8; 17]), IdStatus> {
     let bytes = id.as_bytes();
     let shape_ok = bytes.len() == 18
         && bytes[..17].iter().all(u8::is_ascii_digit)
         && (bytes[17].is_ascii_digit() || bytes[17] == b'X');
     let first17 = bytes.get(..17).and_then(|h| <[u8; 17]>::try_from(h).ok());
     let (true, Some(first17)) = (shape_ok, first17) else {
-        return IdNumber::unusable(raw, IdStatus::Malformed);
+        return Err(IdStatus::Malformed);
     };
     if id.ends_with("000") {
-        return IdNumber::unusable(raw, IdStatus::PrecisionLost);
+        return Err(IdStatus::PrecisionLost);
     }
     let earliest = NaiveDate::from_ymd_opt(1900, 1, 1);
     let birth = yyyymmdd(&id[6..14]).filter(|d| Some(*d) >= earliest && *d <= today);
     let Some(birth) = birth else {
-        return IdNumber::unusable(raw, IdStatus::InvalidBirthDate);
+        return Err(IdStatus::InvalidBirthDate);
     };
     if check_digit(&first17) != bytes[17] {
-        return IdNumber::unusable(raw, IdStatus::InvalidChecksum);
+        return Err(IdStatus::InvalidChecksum);
     }
-    IdNumber {
-        raw: raw.to_string(),
-        normalized: Some(id.to_string()),
-        status: IdStatus::Valid,
-        birth_date: Some(birth),
-        gender: Some(gender_from_digit(first17[16])),
-        region_code: Some(id[..6].to_string()),
+    Ok((birth, first17))
+}
+
+/// Whether `id`, as it stands (18 characters, no spaces, an upper-case `X`), is a valid number:
+/// what [`parse_id_number`] would accept without cleaning it, checked without allocating
+/// (linkage prepares a million numbers, most of them written this way).
+pub fn is_clean_valid_18(id: &str, today: NaiveDate) -> bool {
+    id.len() == 18 && check_18(id, today).is_ok()
+}
+
+fn validate_18(raw: &str, id: &str, today: NaiveDate) -> IdNumber {
+    match check_18(id, today) {
+        Ok((birth, first17)) => IdNumber {
+            raw: raw.to_string(),
+            normalized: Some(id.to_string()),
+            status: IdStatus::Valid,
+            birth_date: Some(birth),
+            gender: Some(gender_from_digit(first17[16])),
+            region_code: Some(id[..6].to_string()),
+        },
+        Err(status) => IdNumber::unusable(raw, status),
     }
 }
 
