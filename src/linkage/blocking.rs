@@ -54,21 +54,25 @@ fn text_hash(text: &str) -> u64 {
     h | 1
 }
 
-fn symbol_hash(col: &super::dataset::Column, sym: u32) -> u64 {
-    if sym == 0 {
-        0
-    } else {
-        text_hash(col.text(sym))
-    }
+/// The [`text_hash`] of every symbol of a column's strings (0 for "missing"), computed once: a
+/// name's pinyin is a key part of several rules, and most records repeat a value.
+fn symbol_hashes(col: &super::dataset::Column) -> Vec<u64> {
+    (0..col.strings.len())
+        .map(|sym| match sym {
+            0 => 0,
+            sym => text_hash(col.text(sym as u32)),
+        })
+        .collect()
 }
 
-fn part_value(data: &Dataset, key: &Key, i: usize) -> u64 {
+fn part_value(data: &Dataset, hashes: &[Vec<u64>], key: &Key, i: usize) -> u64 {
     let col = &data.columns[key.field];
+    let hashes = &hashes[key.field];
     let v = match key.part {
         Part::Value if col.kind == FieldKind::Date => col.a[i],
-        Part::Value => return symbol_hash(col, col.a[i]),
-        Part::Pinyin | Part::Prefix | Part::Township => return symbol_hash(col, col.b[i]),
-        Part::Surname | Part::Village => return symbol_hash(col, col.c[i]),
+        Part::Value => return hashes[col.a[i] as usize],
+        Part::Pinyin | Part::Prefix | Part::Township => return hashes[col.b[i] as usize],
+        Part::Surname | Part::Village => return hashes[col.c[i] as usize],
         Part::Year => col.a[i] / 10_000,
         Part::First(n) => {
             if col.a[i] == 0 {
@@ -79,21 +83,18 @@ fn part_value(data: &Dataset, key: &Key, i: usize) -> u64 {
                 .char_indices()
                 .nth(n as usize)
                 .map_or(text.len(), |(k, _)| k);
-            let mut h = 0xcbf2_9ce4_8422_2325u64;
-            for b in text[..end].bytes() {
-                h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-            }
-            return h | 1;
+            return text_hash(&text[..end]);
         }
     };
     v as u64
 }
 
-/// The blocking key of record `i` under `rule` (0 when a key part is missing).
-pub fn key(rule: &BlockingRule, data: &Dataset, i: usize) -> u64 {
+/// The blocking key of record `i` under `rule` (0 when a key part is missing), with the symbol
+/// hashes of every field ([`symbol_hashes`]; empty for fields no key reads by symbol).
+fn key(rule: &BlockingRule, data: &Dataset, hashes: &[Vec<u64>], i: usize) -> u64 {
     let mut h = 0x51_7cc1_b727_220a;
     for k in &rule.keys {
-        let v = part_value(data, k, i);
+        let v = part_value(data, hashes, k, i);
         if v == 0 {
             return 0;
         }
@@ -102,12 +103,39 @@ pub fn key(rule: &BlockingRule, data: &Dataset, i: usize) -> u64 {
     h | 1
 }
 
-/// The key of every record under every rule (`keys[rule][record]`).
+/// The key of every record under every rule (`keys[rule][record]`), the rules on threads of
+/// their own.
 pub fn all_keys(spec: &LinkageSpec, data: &Dataset) -> Vec<Vec<u64>> {
-    spec.blocking
-        .iter()
-        .map(|rule| (0..data.len).map(|i| key(rule, data, i)).collect())
-        .collect()
+    let hashed = |f: usize| {
+        spec.blocking.iter().flat_map(|r| &r.keys).any(|k| {
+            k.field == f
+                && !matches!(k.part, Part::Year | Part::First(_))
+                && !(k.part == Part::Value && data.columns[f].kind == FieldKind::Date)
+        })
+    };
+    let hashes: Vec<Vec<u64>> = (0..data.columns.len())
+        .map(|f| {
+            if hashed(f) {
+                symbol_hashes(&data.columns[f])
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let hashes = &hashes;
+    std::thread::scope(|s| {
+        let rules: Vec<_> = spec
+            .blocking
+            .iter()
+            .map(|rule| {
+                s.spawn(move || (0..data.len).map(|i| key(rule, data, hashes, i)).collect())
+            })
+            .collect();
+        rules
+            .into_iter()
+            .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// Whether records `i` and `j` may be compared at all (different inputs when linking two; never two
@@ -120,90 +148,143 @@ pub fn comparable(data: &Dataset, i: usize, j: usize) -> bool {
     g == u32::MAX || g != data.row_group[j]
 }
 
-/// Candidate pairs among all records of `data`.
+/// The blocks of one rule: records sorted by key, and the keys of the blocks too large to expand.
+struct Blocks {
+    sorted: Vec<(u64, u32)>,
+    too_large: foldhash::HashSet<u64>,
+}
+
+/// Whether a block of records `block` is too large to expand (when linking two inputs, its pairs
+/// across them are counted).
+fn too_large(spec: &LinkageSpec, data: &Dataset, block: &[(u64, u32)]) -> bool {
+    if data.is_link() {
+        let left = block
+            .iter()
+            .filter(|(_, i)| data.source[*i as usize] == 0)
+            .count();
+        left * (block.len() - left) > spec.max_block * spec.max_block / 2
+    } else {
+        block.len() > spec.max_block
+    }
+}
+
+/// Candidate pairs among all records of `data`. Each rule's blocks are sorted, and then expanded,
+/// on a thread of its own: a rule needs of the rules before it only their keys and their blocks
+/// too large to expand, not their pairs.
 pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Candidates {
+    let rules: Vec<Blocks> = std::thread::scope(|s| {
+        let workers: Vec<_> = keys
+            .iter()
+            .map(|keys| {
+                s.spawn(move || {
+                    let mut sorted: Vec<(u64, u32)> = keys
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, k)| **k != 0)
+                        .map(|(i, k)| (*k, i as u32))
+                        .collect();
+                    sorted.sort_unstable();
+                    let too_large = sorted
+                        .chunk_by(|x, y| x.0 == y.0)
+                        .filter(|block| block.len() > 1 && too_large(spec, data, block))
+                        .map(|block| block[0].0)
+                        .collect();
+                    Blocks { sorted, too_large }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let rules = &rules;
+    let expanded: Vec<(Vec<(u32, u32)>, RuleStats)> = std::thread::scope(|s| {
+        let workers: Vec<_> = spec
+            .blocking
+            .iter()
+            .enumerate()
+            .map(|(r, rule)| s.spawn(move || expand(data, keys, rules, r, &rule.label)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     let mut out = Candidates::default();
+    out.pairs
+        .reserve(expanded.iter().map(|(pairs, _)| pairs.len()).sum());
+    for (pairs, stats) in expanded {
+        out.pairs.extend(pairs);
+        out.rules.push(stats);
+    }
+    out
+}
+
+/// The pairs rule `r` adds: those of its blocks not too large to expand that no earlier rule
+/// produced, of records that may be compared and do not hold different valid ID numbers.
+fn expand(
+    data: &Dataset,
+    keys: &[Vec<u64>],
+    rules: &[Blocks],
+    r: usize,
+    label: &str,
+) -> (Vec<(u32, u32)>, RuleStats) {
     let link = data.is_link();
     let ids = data.id_field.map(|f| &data.columns[f]);
     let different_ids = |i: usize, j: usize| {
         ids.is_some_and(|c| c.is_valid_id(i) && c.is_valid_id(j) && c.a[i] != c.a[j])
     };
-    // per rule, the keys of the blocks too large to expand
-    let mut skipped: Vec<foldhash::HashSet<u64>> = Vec::with_capacity(spec.blocking.len());
-    for (r, rule) in spec.blocking.iter().enumerate() {
-        let mut skipped_keys = foldhash::HashSet::default();
-        let mut stats = RuleStats {
-            label: rule.label.clone(),
-            ..Default::default()
-        };
-        let mut sorted: Vec<(u64, u32)> = keys[r]
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| **k != 0)
-            .map(|(i, k)| (*k, i as u32))
-            .collect();
-        sorted.sort_unstable();
-        let mut start = 0;
-        while start < sorted.len() {
-            let mut end = start + 1;
-            while end < sorted.len() && sorted[end].0 == sorted[start].0 {
-                end += 1;
-            }
-            let block = &sorted[start..end];
-            start = end;
-            if block.len() < 2 {
+    let mut stats = RuleStats {
+        label: label.to_string(),
+        ..Default::default()
+    };
+    let mut pairs = Vec::new();
+    for block in rules[r].sorted.chunk_by(|x, y| x.0 == y.0) {
+        if block.len() < 2 {
+            continue;
+        }
+        if link {
+            let left = block
+                .iter()
+                .filter(|(_, i)| data.source[*i as usize] == 0)
+                .count();
+            if left == 0 || left == block.len() {
                 continue;
-            }
-            if link {
-                let left = block
-                    .iter()
-                    .filter(|(_, i)| data.source[*i as usize] == 0)
-                    .count();
-                if left == 0 || left == block.len() {
-                    continue;
-                }
-                if left * (block.len() - left) > spec.max_block * spec.max_block / 2 {
-                    stats.skipped_blocks += 1;
-                    stats.skipped_records += block.len() as u64;
-                    skipped_keys.insert(block[0].0);
-                    continue;
-                }
-            } else if block.len() > spec.max_block {
-                stats.skipped_blocks += 1;
-                stats.skipped_records += block.len() as u64;
-                skipped_keys.insert(block[0].0);
-                continue;
-            }
-            stats.examined += (block.len() * (block.len() - 1) / 2) as u64;
-            stats.largest_block = stats.largest_block.max(block.len() as u64);
-            for p in 0..block.len() {
-                for q in p + 1..block.len() {
-                    let (x, y) = (block[p].1 as usize, block[q].1 as usize);
-                    let (i, j) = if x < y { (x, y) } else { (y, x) };
-                    if !comparable(data, i, j) {
-                        continue;
-                    }
-                    if different_ids(i, j) {
-                        stats.different_ids += 1;
-                        continue;
-                    }
-                    let produced_before = (0..r).any(|e| {
-                        keys[e][i] != 0
-                            && keys[e][i] == keys[e][j]
-                            && !skipped[e].contains(&keys[e][i])
-                    });
-                    if produced_before {
-                        continue;
-                    }
-                    out.pairs.push((i as u32, j as u32));
-                    stats.pairs += 1;
-                }
             }
         }
-        out.rules.push(stats);
-        skipped.push(skipped_keys);
+        if rules[r].too_large.contains(&block[0].0) {
+            stats.skipped_blocks += 1;
+            stats.skipped_records += block.len() as u64;
+            continue;
+        }
+        stats.examined += (block.len() * (block.len() - 1) / 2) as u64;
+        stats.largest_block = stats.largest_block.max(block.len() as u64);
+        for p in 0..block.len() {
+            for q in p + 1..block.len() {
+                let (x, y) = (block[p].1 as usize, block[q].1 as usize);
+                let (i, j) = if x < y { (x, y) } else { (y, x) };
+                if !comparable(data, i, j) {
+                    continue;
+                }
+                if different_ids(i, j) {
+                    stats.different_ids += 1;
+                    continue;
+                }
+                let produced_before = (0..r).any(|e| {
+                    keys[e][i] != 0
+                        && keys[e][i] == keys[e][j]
+                        && !rules[e].too_large.contains(&keys[e][i])
+                });
+                if produced_before {
+                    continue;
+                }
+                pairs.push((i as u32, j as u32));
+                stats.pairs += 1;
+            }
+        }
     }
-    out
+    (pairs, stats)
 }
 
 #[cfg(test)]

@@ -91,6 +91,16 @@ impl Interner {
             .map(|&(sym, _)| sym)
     }
 
+    /// The number of symbols, "missing" included.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether only "missing" is known.
+    pub fn is_empty(&self) -> bool {
+        self.ends.len() == 1
+    }
+
     /// The text of a symbol.
     pub fn text(&self, sym: u32) -> &str {
         match sym as usize {

@@ -122,7 +122,9 @@ pub fn resolve(spec: &LinkageSpec, data: &Dataset, constraints: &Constraints) ->
             (estimated, t.elapsed().as_secs_f64())
         });
         let compared = compare(spec, data, |_, _| true);
+        tracing::debug!("candidates compared");
         let u = u.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        tracing::debug!(seconds = u.1, "u estimated");
         (u, compared)
     });
     let t = Instant::now();
@@ -131,6 +133,7 @@ pub fn resolve(spec: &LinkageSpec, data: &Dataset, constraints: &Constraints) ->
     model.random_pairs = drawn;
     model.prior = training::global_prior(model.lambda, candidates, data);
     compared.timings.training = u_seconds + t.elapsed().as_secs_f64();
+    tracing::debug!("m estimated");
     let scorer = Scorer::new(spec, &model, data);
     finish(spec, data, constraints, model, scorer, compared)
 }
