@@ -65,11 +65,17 @@ fn symbol_hashes(col: &super::dataset::Column) -> Vec<u64> {
         .collect()
 }
 
+/// Whether a field's `a` is a symbol of its strings: a date's is the date itself, an age's or a
+/// kinship's a birth year.
+fn holds_symbols(kind: FieldKind) -> bool {
+    !matches!(kind, FieldKind::Date | FieldKind::Age | FieldKind::Kinship)
+}
+
 fn part_value(data: &Dataset, hashes: &[Vec<u64>], key: &Key, i: usize) -> u64 {
     let col = &data.columns[key.field];
     let hashes = &hashes[key.field];
     let v = match key.part {
-        Part::Value if col.kind == FieldKind::Date => col.a[i],
+        Part::Value if !holds_symbols(col.kind) => col.a[i],
         Part::Value => return hashes[col.a[i] as usize],
         Part::Pinyin | Part::Prefix | Part::Township => return hashes[col.b[i] as usize],
         Part::Surname | Part::Village => return hashes[col.c[i] as usize],
@@ -110,7 +116,7 @@ pub fn all_keys(spec: &LinkageSpec, data: &Dataset) -> Vec<Vec<u64>> {
         spec.blocking.iter().flat_map(|r| &r.keys).any(|k| {
             k.field == f
                 && !matches!(k.part, Part::Year | Part::First(_))
-                && !(k.part == Part::Value && data.columns[f].kind == FieldKind::Date)
+                && holds_symbols(data.columns[f].kind)
         })
     };
     let hashes: Vec<Vec<u64>> = (0..data.columns.len())

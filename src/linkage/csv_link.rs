@@ -44,13 +44,13 @@ pub struct LinkReport {
     pub total: f64,
 }
 
-/// One input, read whole: the cells linkage needs, one text for all of them.
+/// One input, read whole: the cells linkage needs, in the parts it was read in.
 struct Input {
-    /// The cells' text, one after another.
-    text: String,
-    /// Per row, `stride` cells: the end of each in `text` (a cell starts where the one before
-    /// it ends). Cells are, in order, the columns of each field, then the id, then the truth.
-    ends: Vec<u32>,
+    /// The parts, in file order.
+    parts: Vec<Part>,
+    /// The first row of each part.
+    first_rows: Vec<usize>,
+    /// Cells per row: the columns of each field, then the id, then the truth.
     stride: usize,
     /// Per field of the spec, the cell numbers of its columns.
     field_cells: Vec<std::ops::Range<usize>>,
@@ -58,31 +58,40 @@ struct Input {
     id_cell: Option<usize>,
     /// The truth column's cell, if asked.
     truth_cell: Option<usize>,
-    /// `FILE:LINE` ids when the spec names no id column.
-    line_ids: Vec<String>,
 }
 
 impl Input {
     fn rows(&self) -> usize {
-        self.ends.len() / self.stride.max(1)
+        let stride = self.stride.max(1);
+        self.parts.iter().map(|p| p.ends.len() / stride).sum()
+    }
+
+    /// The part holding row `row`, and the row's number in it.
+    fn locate(&self, row: usize) -> (&Part, usize) {
+        let k = self.first_rows.partition_point(|&first| first <= row) - 1;
+        (&self.parts[k], row - self.first_rows[k])
     }
 
     /// Cell `k` of row `row`, trimmed; `None` when empty.
     fn cell(&self, row: usize, k: usize) -> Option<&str> {
+        let (part, row) = self.locate(row);
         let at = row * self.stride + k;
         let start = if at == 0 {
             0
         } else {
-            self.ends[at - 1] as usize
+            part.ends[at - 1] as usize
         };
-        let text = self.text[start..self.ends[at] as usize].trim();
+        let text = part.text[start..part.ends[at] as usize].trim();
         (!text.is_empty()).then_some(text)
     }
 
     fn id(&self, row: usize) -> &str {
         match self.id_cell {
             Some(k) => self.cell(row, k).unwrap_or(""),
-            None => &self.line_ids[row],
+            None => {
+                let (part, row) = self.locate(row);
+                &part.line_ids[row]
+            }
         }
     }
 
@@ -118,26 +127,60 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, LinkageError> {
         .into_owned())
 }
 
+/// Why the cells of a file could not be read.
+enum Unread {
+    /// The bytes are not UTF-8: the file is decoded first.
+    NotUtf8,
+    Failed(LinkageError),
+}
+
 fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<Input, LinkageError> {
     let shown = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| LinkageError::Io {
         path: shown.clone(),
         source,
     })?;
+    // UTF-8 without a byte-order mark (most files) is read as it is, each record validated as
+    // it is read (on several threads); anything else is decoded first
+    if encoding_rs::Encoding::for_bom(&bytes).is_none() {
+        match read_cells(spec, path, &bytes, truth) {
+            Ok(input) => return Ok(input),
+            Err(Unread::Failed(e)) => return Err(e),
+            Err(Unread::NotUtf8) => {}
+        }
+    }
     let content = decode(path, bytes)?;
     tracing::debug!(bytes = content.len(), "decoded");
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(content.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| LinkageError::Csv {
+    match read_cells(spec, path, content.as_bytes(), truth) {
+        Ok(input) => Ok(input),
+        Err(Unread::Failed(e)) => Err(e),
+        Err(Unread::NotUtf8) => Err(LinkageError::Csv {
+            path: shown,
+            message: "the decoded text is not UTF-8".into(),
+        }),
+    }
+}
+
+/// The cells the spec needs of the CSV `bytes`.
+fn read_cells(
+    spec: &LinkageSpec,
+    path: &Path,
+    bytes: &[u8],
+    truth: Option<&str>,
+) -> Result<Input, Unread> {
+    let shown = path.display().to_string();
+    let failed = |message: String| {
+        Unread::Failed(LinkageError::Csv {
             path: shown.clone(),
-            message: e.to_string(),
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+            message,
+        })
+    };
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers: Vec<String> = match reader.headers() {
+        Ok(headers) => headers.iter().map(|h| h.trim().to_string()).collect(),
+        Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => return Err(Unread::NotUtf8),
+        Err(e) => return Err(failed(e.to_string())),
+    };
     let position = |name: &str| headers.iter().position(|h| h == name);
     let mut missing = Vec::new();
     // the CSV columns kept, in cell order
@@ -174,40 +217,31 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
         }
     }
     if !missing.is_empty() {
-        return Err(LinkageError::Csv {
-            path: shown,
-            message: format!(
-                "missing column(s) {}; the header has {}",
-                missing.join(", "),
-                headers.join(", ")
-            ),
-        });
+        return Err(failed(format!(
+            "missing column(s) {}; the header has {}",
+            missing.join(", "),
+            headers.join(", ")
+        )));
     }
     let file_name = path
         .file_name()
         .map_or(shown.clone(), |n| n.to_string_lossy().into_owned());
     // the records after the header, read in parts on their own threads (see `parts`)
-    let body_start = reader.position().byte() as usize;
-    let body = &content[body_start.min(content.len())..];
-    let header_lines = content[..body_start.min(content.len())]
-        .bytes()
-        .filter(|&b| b == b'\n')
-        .count() as u64;
+    let body_start = (reader.position().byte() as usize).min(bytes.len());
+    let body = &bytes[body_start..];
+    let header_lines = bytes[..body_start].iter().filter(|&&b| b == b'\n').count() as u64;
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     let cells = Cells {
         kept: &kept,
         with_line_ids: id_cell.is_none(),
         file_name: &file_name,
     };
-    let read: Vec<Result<Part, String>> = std::thread::scope(|s| {
+    let read: Vec<Result<Part, Unread>> = std::thread::scope(|s| {
         let workers: Vec<_> = parts(body, threads, 1 << 20)
             .into_iter()
-            .enumerate()
-            .map(|(k, (part, lines_before))| {
+            .map(|(part, lines_before)| {
                 let cells = &cells;
-                // the first part's text becomes the input's: room for the whole body
-                let capacity = if k == 0 { body.len() } else { part.len() };
-                s.spawn(move || cells.read(part, header_lines + lines_before, capacity))
+                s.spawn(move || cells.read(part, header_lines + lines_before))
             })
             .collect();
         workers
@@ -217,34 +251,19 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
     });
     tracing::debug!(parts = read.len(), "records read");
     let mut input = Input {
-        text: String::new(),
-        ends: Vec::new(),
+        parts: Vec::with_capacity(read.len()),
+        first_rows: Vec::with_capacity(read.len()),
         stride: kept.len(),
         field_cells,
         id_cell,
         truth_cell,
-        line_ids: Vec::new(),
     };
+    let mut rows = 0;
     for part in read {
-        let part = part.map_err(|message| LinkageError::Csv {
-            path: shown.clone(),
-            message,
-        })?;
-        let offset = input.text.len();
-        if offset == 0 {
-            // the first part's text is kept, made large enough for the rest
-            input.text = part.text;
-        } else {
-            input.text.push_str(&part.text);
-        }
-        for end in part.ends {
-            let end = u32::try_from(offset + end).map_err(|_| LinkageError::Csv {
-                path: shown.clone(),
-                message: "the file is larger than 4 GiB".into(),
-            })?;
-            input.ends.push(end);
-        }
-        input.line_ids.extend(part.line_ids);
+        let part = part?;
+        input.first_rows.push(rows);
+        rows += part.ends.len() / input.stride.max(1);
+        input.parts.push(part);
     }
     Ok(input)
 }
@@ -253,15 +272,15 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
 /// A cut falls after a line end; it is made only in a body without quote characters, where no
 /// line end can lie inside a quoted cell (a body with quotes is read in one part).
 /// Parts are at least `least` bytes (1 MiB: a smaller body is read faster than a thread starts).
-fn parts(body: &str, n: usize, least: usize) -> Vec<(&str, u64)> {
-    if n < 2 || body.len() < 2 * least || body.as_bytes().contains(&b'"') {
+fn parts(body: &[u8], n: usize, least: usize) -> Vec<(&[u8], u64)> {
+    if n < 2 || body.len() < 2 * least || body.contains(&b'"') {
         return vec![(body, 0)];
     }
     let mut out = Vec::with_capacity(n);
     let (mut start, mut lines) = (0, 0u64);
     for k in 1..n {
         let target = (body.len() * k / n).max(start);
-        let Some(cut) = body.as_bytes()[target..]
+        let Some(cut) = body[target..]
             .iter()
             .position(|&b| b == b'\n')
             .map(|p| target + p + 1)
@@ -270,7 +289,7 @@ fn parts(body: &str, n: usize, least: usize) -> Vec<(&str, u64)> {
         };
         let part = &body[start..cut];
         out.push((part, lines));
-        lines += part.bytes().filter(|&b| b == b'\n').count() as u64;
+        lines += part.iter().filter(|&&b| b == b'\n').count() as u64;
         start = cut;
     }
     out.push((&body[start..], lines));
@@ -279,9 +298,12 @@ fn parts(body: &str, n: usize, least: usize) -> Vec<(&str, u64)> {
 
 /// The cells one part of a CSV body yields.
 struct Part {
+    /// The cells' text, one after another.
     text: String,
-    /// The end of each cell in `text`.
-    ends: Vec<usize>,
+    /// Per row, `stride` cells: the end of each in `text` (a cell starts where the one before
+    /// it ends).
+    ends: Vec<u32>,
+    /// `FILE:LINE` ids when the spec names no id column.
     line_ids: Vec<String>,
 }
 
@@ -296,13 +318,13 @@ struct Cells<'a> {
 
 impl Cells<'_> {
     /// Reads the records of `part`, which starts after `lines_before` lines of the file.
-    fn read(&self, part: &str, lines_before: u64, capacity: usize) -> Result<Part, String> {
+    fn read(&self, part: &[u8], lines_before: u64) -> Result<Part, Unread> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(false)
-            .from_reader(part.as_bytes());
+            .from_reader(part);
         let mut out = Part {
-            text: String::with_capacity(capacity),
+            text: String::with_capacity(part.len()),
             ends: Vec::new(),
             line_ids: Vec::new(),
         };
@@ -312,14 +334,28 @@ impl Cells<'_> {
             match reader.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
-                Err(e) => return Err(format!("after line {line}: {e}")),
+                Err(e) if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) => {
+                    return Err(Unread::NotUtf8);
+                }
+                Err(e) => {
+                    return Err(Unread::Failed(LinkageError::Csv {
+                        path: self.file_name.to_string(),
+                        message: format!("after line {line}: {e}"),
+                    }));
+                }
             }
             line = record
                 .position()
                 .map_or(line + 1, |p| lines_before + p.line());
             for &k in self.kept {
                 out.text.push_str(record.get(k).unwrap_or(""));
-                out.ends.push(out.text.len());
+                let end = u32::try_from(out.text.len()).map_err(|_| {
+                    Unread::Failed(LinkageError::Csv {
+                        path: self.file_name.to_string(),
+                        message: "the file is larger than 4 GiB".into(),
+                    })
+                })?;
+                out.ends.push(end);
             }
             if self.with_line_ids {
                 out.line_ids.push(format!("{}:{line}", self.file_name));
@@ -556,19 +592,29 @@ mod tests {
         let body: String = (0..1000)
             .map(|k| format!("{k},张{k},{}\n", k * 7))
             .collect();
-        let cut = parts(&body, 3, 100);
+        let cut = parts(body.as_bytes(), 3, 100);
         assert_eq!(cut.len(), 3);
-        assert_eq!(cut.iter().map(|(p, _)| *p).collect::<String>(), body);
+        assert_eq!(
+            cut.iter().map(|(p, _)| *p).collect::<Vec<_>>().concat(),
+            body.as_bytes()
+        );
         let mut lines = 0;
         for (part, before) in &cut {
-            assert!(part.ends_with('\n'));
+            assert!(part.ends_with(b"\n"));
             assert_eq!(*before, lines);
-            lines += part.matches('\n').count() as u64;
+            lines += part.iter().filter(|&&b| b == b'\n').count() as u64;
         }
         // a quoted cell may hold a line end: such a body is one part
         let quoted = body.replacen("张1,", "\"张\n1\",", 1);
-        assert_eq!(parts(&quoted, 3, 100), vec![(quoted.as_str(), 0)]);
-        assert_eq!(parts(&body, 3, body.len()).len(), 1, "too small to cut");
+        assert_eq!(
+            parts(quoted.as_bytes(), 3, 100),
+            vec![(quoted.as_bytes(), 0)]
+        );
+        assert_eq!(
+            parts(body.as_bytes(), 3, body.len()).len(),
+            1,
+            "too small to cut"
+        );
     }
 
     #[test]
@@ -578,7 +624,9 @@ mod tests {
             with_line_ids: true,
             file_name: "a.csv",
         };
-        let part = cells.read("7,王芳\n8,李娜\n", 10, 0).expect("valid CSV");
+        let Ok(part) = cells.read("7,王芳\n8,李娜\n".as_bytes(), 10) else {
+            panic!("valid CSV");
+        };
         assert_eq!(part.text, "王芳李娜");
         assert_eq!(part.ends, vec![6, 12]);
         assert_eq!(part.line_ids, vec!["a.csv:11", "a.csv:12"]);

@@ -115,7 +115,7 @@ pub struct Resolution {
 /// comparison run (their single-threaded parts leave a core idle); the training time reported
 /// is u's time plus EM's.
 pub fn resolve(spec: &LinkageSpec, data: &Dataset, constraints: &Constraints) -> Resolution {
-    let (((u, drawn), u_seconds), mut compared) = std::thread::scope(|s| {
+    let ((estimated, u_seconds), mut compared) = std::thread::scope(|s| {
         let u = s.spawn(|| {
             let t = Instant::now();
             let estimated = training::estimate_u(spec, data, 20141);
@@ -129,12 +129,13 @@ pub fn resolve(spec: &LinkageSpec, data: &Dataset, constraints: &Constraints) ->
     });
     let t = Instant::now();
     let candidates = compared.pairs.len() as u64;
-    let mut model = training::estimate_m(spec, u, &compared.gammas, candidates);
-    model.random_pairs = drawn;
+    let mut model = training::estimate_m(spec, estimated.u, &compared.gammas, candidates);
+    model.random_pairs = estimated.drawn;
     model.prior = training::global_prior(model.lambda, candidates, data);
     compared.timings.training = u_seconds + t.elapsed().as_secs_f64();
     tracing::debug!("m estimated");
-    let scorer = Scorer::new(spec, &model, data);
+    // the frequencies u was estimated with (the scorer keeps those of term-frequency comparisons)
+    let scorer = Scorer::reusing(spec, &model, data, estimated.frequencies);
     finish(spec, data, constraints, model, scorer, compared)
 }
 
@@ -184,6 +185,9 @@ fn compare(spec: &LinkageSpec, data: &Dataset, keep: impl Fn(u32, u32) -> bool) 
     }
 }
 
+/// Scored pairs: weight and the two records.
+type Links = Vec<(f32, u32, u32)>;
+
 /// Scoring and clustering of the compared pairs.
 fn finish(
     spec: &LinkageSpec,
@@ -202,17 +206,43 @@ fn finish(
     } = compared;
     let t = Instant::now();
     let width = spec.comparisons.len().max(1);
-    let mut links = Vec::new();
-    let mut band = Vec::new();
-    for (&(i, j), g) in pairs.iter().zip(gammas.chunks_exact(width)) {
-        let w = scorer.score(spec, data, g, i as usize);
-        if w >= spec.match_weight {
-            links.push((w as f32, i, j));
-        } else if w >= spec.review_weight {
-            band.push((w as f32, i, j));
-        }
-    }
+    // scored on the threads that compared them, a share of the pairs each, links and band in
+    // pair order
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let chunk = pairs.len().div_ceil(threads).max(1);
+    let scored: Vec<(Links, Links)> = std::thread::scope(|s| {
+        let scorer = &scorer;
+        let workers: Vec<_> = pairs
+            .chunks(chunk)
+            .zip(gammas.chunks(chunk * width))
+            .map(|(pairs, gammas)| {
+                s.spawn(move || {
+                    let (mut links, mut band) = (Vec::new(), Vec::new());
+                    for (&(i, j), g) in pairs.iter().zip(gammas.chunks_exact(width)) {
+                        let w = scorer.score(spec, data, g, i as usize);
+                        if w >= spec.match_weight {
+                            links.push((w as f32, i, j));
+                        } else if w >= spec.review_weight {
+                            band.push((w as f32, i, j));
+                        }
+                    }
+                    (links, band)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
     drop(gammas);
+    let (mut links, mut band) = (Vec::new(), Vec::new());
+    for (l, b) in scored {
+        links.extend(l);
+        band.extend(b);
+    }
     let (clusters, refusals) = clustering::cluster(
         data,
         &spec.comparisons,

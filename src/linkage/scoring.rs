@@ -19,6 +19,11 @@ pub struct Scorer {
     m_exact: Vec<f64>,
     m: Vec<Vec<f64>>,
     tf: Vec<Option<TermFrequencies>>,
+    /// Per term-frequency comparison, the exact level's weight for each value (`a` symbol) and
+    /// the pinyin level's for each sound (`b` symbol), computed once: scoring millions of pairs
+    /// took a logarithm or two per pair.
+    exact_by_value: Vec<Vec<f64>>,
+    pinyin_by_sound: Vec<Vec<f64>>,
 }
 
 /// The weight of an else level on a comparison that must agree: no other evidence outweighs it.
@@ -29,6 +34,15 @@ pub fn probability(weight: f64) -> f64 {
     1.0 / (1.0 + (-weight).exp2())
 }
 
+/// The level of comparison `c` that compares pinyin, if it has one.
+fn pinyin_level(spec: &LinkageSpec, c: usize) -> Option<u8> {
+    spec.comparisons[c]
+        .levels
+        .iter()
+        .position(|l| *l == Level::Pinyin)
+        .map(|l| l as u8)
+}
+
 /// Whether a comparison's exact level is weighted by term frequency.
 fn uses_frequencies(c: &super::spec::Comparison) -> bool {
     c.term_frequency && c.levels.first() == Some(&Level::Exact)
@@ -37,10 +51,25 @@ fn uses_frequencies(c: &super::spec::Comparison) -> bool {
 impl Scorer {
     /// A scorer for `model`, with term frequencies taken from `data`.
     pub fn new(spec: &LinkageSpec, model: &Model, data: &Dataset) -> Scorer {
+        Scorer::reusing(spec, model, data, vec![None; spec.comparisons.len()])
+    }
+
+    /// Like [`Scorer::new`], with the term frequencies of `data` already computed where
+    /// `computed` holds them (u's estimation counts them).
+    pub fn reusing(
+        spec: &LinkageSpec,
+        model: &Model,
+        data: &Dataset,
+        computed: Vec<Option<TermFrequencies>>,
+    ) -> Scorer {
         let tf = spec
             .comparisons
             .iter()
-            .map(|c| uses_frequencies(c).then(|| TermFrequencies::of(data, c.field)))
+            .zip(computed)
+            .map(|(c, tf)| {
+                uses_frequencies(c)
+                    .then(|| tf.unwrap_or_else(|| TermFrequencies::of(data, c.field)))
+            })
             .collect();
         Scorer::with_frequencies(spec, model, tf)
     }
@@ -62,13 +91,50 @@ impl Scorer {
             .zip(&spec.comparisons)
             .map(|(t, c)| t.filter(|_| uses_frequencies(c)))
             .collect();
-        Scorer {
+        let mut scorer = Scorer {
             prior: model.prior,
             weights,
             m_exact: model.m.iter().map(|m| m[0]).collect(),
             m: model.m.clone(),
             tf,
-        }
+            exact_by_value: Vec::new(),
+            pinyin_by_sound: Vec::new(),
+        };
+        let (exact, pinyin): (Vec<Vec<f64>>, Vec<Vec<f64>>) = (0..spec.comparisons.len())
+            .map(|c| match &scorer.tf[c] {
+                None => (Vec::new(), Vec::new()),
+                Some(tf) => (
+                    (0..tf.counts.len())
+                        .map(|sym| scorer.exact_weight(c, tf, sym as u32))
+                        .collect(),
+                    match pinyin_level(spec, c) {
+                        Some(level) if !tf.second.is_empty() => (0..tf.second.len())
+                            .map(|sym| scorer.pinyin_weight(c, level, tf, sym as u32))
+                            .collect(),
+                        _ => Vec::new(),
+                    },
+                ),
+            })
+            .unzip();
+        scorer.exact_by_value = exact;
+        scorer.pinyin_by_sound = pinyin;
+        scorer
+    }
+
+    /// The exact level's weight for value `sym`: a rare value counts for more than the average,
+    /// a common one for less; never more than 10 bits above the average.
+    fn exact_weight(&self, c: usize, tf: &TermFrequencies, sym: u32) -> f64 {
+        (self.m_exact[c] / tf.share(sym))
+            .log2()
+            .min(self.weights[c][0].max(0.0) + 10.0)
+    }
+
+    /// The pinyin level's weight for sound `sym`: sounding alike means little for a common sound
+    /// (li ping: 李平, 李萍, 黎平…).
+    fn pinyin_weight(&self, c: usize, level: u8, tf: &TermFrequencies, sym: u32) -> f64 {
+        (self.m_level(c, level) / tf.share_second(sym))
+            .log2()
+            .min(self.weights[c][level as usize])
     }
 
     /// Weight of comparison `c` at `level` for a pair whose left record is `i`.
@@ -90,21 +156,20 @@ impl Scorer {
         if let Some(tf) = &self.tf[c] {
             let col = &data.columns[comparison.field];
             if level == 0 {
-                // A rare value counts for more than the average, a common one for less; never
-                // more than 10 bits above the average.
-                let share = tf.share(col.a[i]);
-                return (self.m_exact[c] / share)
-                    .log2()
-                    .min(self.weights[c][0].max(0.0) + 10.0);
+                let sym = col.a[i];
+                return match self.exact_by_value[c].get(sym as usize) {
+                    Some(&w) => w,
+                    None => self.exact_weight(c, tf, sym),
+                };
             }
             if comparison.levels.get(level as usize) == Some(&Level::Pinyin)
                 && !tf.second.is_empty()
             {
-                // Sounding alike means little for a common sound (li ping: 李平, 李萍, 黎平…).
-                let share = tf.share_second(col.b[i]);
-                return (self.m_level(c, level) / share)
-                    .log2()
-                    .min(self.weights[c][level as usize]);
+                let sym = col.b[i];
+                return match self.pinyin_by_sound[c].get(sym as usize) {
+                    Some(&w) => w,
+                    None => self.pinyin_weight(c, level, tf, sym),
+                };
             }
         }
         self.weights[c][level as usize]

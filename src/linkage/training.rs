@@ -114,8 +114,19 @@ impl TermFrequencies {
     }
 }
 
+/// u for every comparison and level, from random pairs and, for exact levels, value frequencies.
+pub struct EstimatedU {
+    /// `u[c][l]`.
+    pub u: Vec<Vec<f64>>,
+    /// Random pairs drawn.
+    pub drawn: u64,
+    /// The term frequencies computed on the way (comparisons whose first level is exact), for
+    /// the scorer.
+    pub frequencies: Vec<Option<TermFrequencies>>,
+}
+
 /// Estimates u for every comparison and level.
-pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64>>, u64) {
+pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> EstimatedU {
     let n = data.len;
     let mut counts: Vec<Vec<u64>> = spec
         .comparisons
@@ -223,6 +234,7 @@ pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64
             }
         }
     }
+    let mut frequencies = vec![None; spec.comparisons.len()];
     let u = spec
         .comparisons
         .iter()
@@ -239,14 +251,20 @@ pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> (Vec<Vec<f64
                     FieldKind::Place | FieldKind::Date
                 );
             if exact_first {
-                u[0] = TermFrequencies::of(data, cmp.field).agreement().max(FLOOR);
+                let tf = TermFrequencies::of(data, cmp.field);
+                u[0] = tf.agreement().max(FLOOR);
+                frequencies[c] = Some(tf);
             }
             let sum: f64 = u.iter().sum();
             u.iter_mut().for_each(|x| *x /= sum);
             u
         })
         .collect();
-    (u, drawn)
+    EstimatedU {
+        u,
+        drawn,
+        frequencies,
+    }
 }
 
 /// All pairs that could be compared: across inputs when linking two, else every pair.
