@@ -154,6 +154,9 @@ pub fn comparable(data: &Dataset, i: usize, j: usize) -> bool {
     g == u32::MAX || g != data.row_group[j]
 }
 
+/// Candidate pairs of records.
+type Pairs = Vec<(u32, u32)>;
+
 /// The blocks of one rule: records sorted by key, and the keys of the blocks too large to expand.
 struct Blocks {
     sorted: Vec<(u64, u32)>,
@@ -178,6 +181,17 @@ fn too_large(spec: &LinkageSpec, data: &Dataset, block: &[(u64, u32)]) -> bool {
 /// on a thread of its own: a rule needs of the rules before it only their keys and their blocks
 /// too large to expand, not their pairs.
 pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Candidates {
+    // each rule's sorted records are cut at block boundaries into pieces of about this many
+    // records, each piece expanded on a thread: a common-name rule holds most of the pairs
+    candidates_in_pieces(spec, data, keys, 250_000)
+}
+
+fn candidates_in_pieces(
+    spec: &LinkageSpec,
+    data: &Dataset,
+    keys: &[Vec<u64>],
+    piece: usize,
+) -> Candidates {
     let rules: Vec<Blocks> = std::thread::scope(|s| {
         let workers: Vec<_> = keys
             .iter()
@@ -205,12 +219,31 @@ pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Cand
             .collect()
     });
     let rules = &rules;
-    let expanded: Vec<(Vec<(u32, u32)>, RuleStats)> = std::thread::scope(|s| {
-        let workers: Vec<_> = spec
-            .blocking
-            .iter()
-            .enumerate()
-            .map(|(r, rule)| s.spawn(move || expand(data, keys, rules, r, &rule.label)))
+    let mut pieces: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (r, blocks) in rules.iter().enumerate() {
+        let sorted = &blocks.sorted;
+        let mut start = 0;
+        while start < sorted.len() {
+            let mut end = (start + piece.max(1)).min(sorted.len());
+            while end < sorted.len() && sorted[end].0 == sorted[end - 1].0 {
+                end += 1;
+            }
+            pieces.push((r, start..end));
+            start = end;
+        }
+        if sorted.is_empty() {
+            pieces.push((r, 0..0));
+        }
+    }
+    let expanded: Vec<(usize, Pairs, RuleStats)> = std::thread::scope(|s| {
+        let workers: Vec<_> = pieces
+            .into_iter()
+            .map(|(r, range)| {
+                s.spawn(move || {
+                    let (pairs, stats) = expand(data, keys, rules, r, range);
+                    (r, pairs, stats)
+                })
+            })
             .collect();
         workers
             .into_iter()
@@ -219,34 +252,47 @@ pub fn candidates(spec: &LinkageSpec, data: &Dataset, keys: &[Vec<u64>]) -> Cand
     });
     let mut out = Candidates::default();
     out.pairs
-        .reserve(expanded.iter().map(|(pairs, _)| pairs.len()).sum());
-    for (pairs, stats) in expanded {
+        .reserve(expanded.iter().map(|(_, pairs, _)| pairs.len()).sum());
+    out.rules = spec
+        .blocking
+        .iter()
+        .map(|rule| RuleStats {
+            label: rule.label.clone(),
+            ..Default::default()
+        })
+        .collect();
+    // pieces come in rule order, each rule's in record order
+    for (r, pairs, piece) in expanded {
         out.pairs.extend(pairs);
-        out.rules.push(stats);
+        let stats = &mut out.rules[r];
+        stats.pairs += piece.pairs;
+        stats.skipped_blocks += piece.skipped_blocks;
+        stats.skipped_records += piece.skipped_records;
+        stats.examined += piece.examined;
+        stats.different_ids += piece.different_ids;
+        stats.largest_block = stats.largest_block.max(piece.largest_block);
     }
     out
 }
 
-/// The pairs rule `r` adds: those of its blocks not too large to expand that no earlier rule
-/// produced, of records that may be compared and do not hold different valid ID numbers.
+/// The pairs rule `r` adds in `piece` of its sorted records (whole blocks): those of its blocks
+/// not too large to expand that no earlier rule produced, of records that may be compared and do
+/// not hold different valid ID numbers; the statistics without the rule's label.
 fn expand(
     data: &Dataset,
     keys: &[Vec<u64>],
     rules: &[Blocks],
     r: usize,
-    label: &str,
-) -> (Vec<(u32, u32)>, RuleStats) {
+    piece: std::ops::Range<usize>,
+) -> (Pairs, RuleStats) {
     let link = data.is_link();
     let ids = data.id_field.map(|f| &data.columns[f]);
     let different_ids = |i: usize, j: usize| {
         ids.is_some_and(|c| c.is_valid_id(i) && c.is_valid_id(j) && c.a[i] != c.a[j])
     };
-    let mut stats = RuleStats {
-        label: label.to_string(),
-        ..Default::default()
-    };
+    let mut stats = RuleStats::default();
     let mut pairs = Vec::new();
-    for block in rules[r].sorted.chunk_by(|x, y| x.0 == y.0) {
+    for block in rules[r].sorted[piece].chunk_by(|x, y| x.0 == y.0) {
         if block.len() < 2 {
             continue;
         }
@@ -384,5 +430,47 @@ levels = ["exact", "one_edit"]
         assert!(has(0, 2) && has(0, 3) && has(1, 3) && has(0, 4) && has(3, 4));
         assert_eq!(found.pairs.len(), 8);
         assert_eq!(found.rules[0].different_ids, 2);
+    }
+
+    /// A rule's blocks expanded in pieces (a piece per block here) give the pairs and figures of
+    /// one piece.
+    #[test]
+    fn pieces_expand_as_one() {
+        let spec = LinkageSpec::parse(
+            r#"
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "born"
+kind = "date"
+[[blocking]]
+keys = ["born"]
+[[blocking]]
+keys = ["name.surname"]
+[[comparison]]
+field = "name"
+levels = ["exact"]
+"#,
+            "test",
+        )
+        .expect("valid spec");
+        let mut data = Dataset::new(&spec);
+        for k in 0..60 {
+            let name = ["李娜", "李明", "王芳", "张伟", "章伟"][k % 5];
+            let born = format!("19{}-01-0{}", 50 + k % 7, 1 + k % 3);
+            data.push(&[vec![Some(name)], vec![Some(&born)]], 0, u32::MAX);
+        }
+        let keys = all_keys(&spec, &data);
+        let whole = candidates_in_pieces(&spec, &data, &keys, usize::MAX);
+        let cut = candidates_in_pieces(&spec, &data, &keys, 1);
+        assert_eq!(whole.pairs, cut.pairs);
+        for (a, b) in whole.rules.iter().zip(&cut.rules) {
+            assert_eq!(
+                (a.pairs, a.examined, a.largest_block),
+                (b.pairs, b.examined, b.largest_block)
+            );
+        }
+        assert!(whole.rules[1].pairs > 0, "the surname rule adds pairs");
     }
 }
