@@ -206,8 +206,7 @@ fn finish(
     } = compared;
     let t = Instant::now();
     let width = spec.comparisons.len().max(1);
-    // scored on the threads that compared them, a share of the pairs each, links and band in
-    // pair order
+    // scored on a thread per core, a share of the pairs each, links and band kept in pair order
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
