@@ -7,6 +7,7 @@
 //! they are most of the pairs a name block brings.
 
 use super::dataset::Dataset;
+use super::on_threads;
 use super::spec::{BlockingRule, FieldKind, Key, LinkageSpec, Part};
 
 /// What one blocking rule produced.
@@ -128,19 +129,8 @@ pub fn all_keys(spec: &LinkageSpec, data: &Dataset) -> Vec<Vec<u64>> {
             }
         })
         .collect();
-    let hashes = &hashes;
-    std::thread::scope(|s| {
-        let rules: Vec<_> = spec
-            .blocking
-            .iter()
-            .map(|rule| {
-                s.spawn(move || (0..data.len).map(|i| key(rule, data, hashes, i)).collect())
-            })
-            .collect();
-        rules
-            .into_iter()
-            .map(|r| r.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    on_threads(spec.blocking.iter().collect(), |rule| {
+        (0..data.len).map(|i| key(rule, data, &hashes, i)).collect()
     })
 }
 
@@ -192,31 +182,20 @@ fn candidates_in_pieces(
     keys: &[Vec<u64>],
     piece: usize,
 ) -> Candidates {
-    let rules: Vec<Blocks> = std::thread::scope(|s| {
-        let workers: Vec<_> = keys
+    let rules: Vec<Blocks> = on_threads(keys.iter().collect(), |keys| {
+        let mut sorted: Vec<(u64, u32)> = keys
             .iter()
-            .map(|keys| {
-                s.spawn(move || {
-                    let mut sorted: Vec<(u64, u32)> = keys
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, k)| **k != 0)
-                        .map(|(i, k)| (*k, i as u32))
-                        .collect();
-                    sorted.sort_unstable();
-                    let too_large = sorted
-                        .chunk_by(|x, y| x.0 == y.0)
-                        .filter(|block| block.len() > 1 && too_large(spec, data, block))
-                        .map(|block| block[0].0)
-                        .collect();
-                    Blocks { sorted, too_large }
-                })
-            })
+            .enumerate()
+            .filter(|(_, k)| **k != 0)
+            .map(|(i, k)| (*k, i as u32))
             .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        sorted.sort_unstable();
+        let too_large = sorted
+            .chunk_by(|x, y| x.0 == y.0)
+            .filter(|block| block.len() > 1 && too_large(spec, data, block))
+            .map(|block| block[0].0)
+            .collect();
+        Blocks { sorted, too_large }
     });
     let rules = &rules;
     let mut pieces: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
@@ -231,24 +210,10 @@ fn candidates_in_pieces(
             pieces.push((r, start..end));
             start = end;
         }
-        if sorted.is_empty() {
-            pieces.push((r, 0..0));
-        }
     }
-    let expanded: Vec<(usize, Pairs, RuleStats)> = std::thread::scope(|s| {
-        let workers: Vec<_> = pieces
-            .into_iter()
-            .map(|(r, range)| {
-                s.spawn(move || {
-                    let (pairs, stats) = expand(data, keys, rules, r, range);
-                    (r, pairs, stats)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    let expanded: Vec<(usize, Pairs, RuleStats)> = on_threads(pieces, |(r, range)| {
+        let (pairs, stats) = expand(data, keys, rules, r, range);
+        (r, pairs, stats)
     });
     let mut out = Candidates::default();
     out.pairs

@@ -11,7 +11,7 @@ use super::clustering::Constraints;
 use super::dataset::Dataset;
 use super::evaluate::{PairwiseScores, pairwise};
 use super::spec::LinkageSpec;
-use super::{LinkageError, Resolution, resolve};
+use super::{LinkageError, Resolution, on_threads, resolve, threads};
 
 /// What `lifeline link` was asked to do.
 #[derive(Debug, Clone)]
@@ -104,25 +104,16 @@ impl Input {
 
 /// The text of a CSV file, in the encoding ingest would read it with
 /// ([`detect_encoding_in`](crate::read::text::detect_encoding_in)): a byte-order mark's, else
-/// UTF-8, else GB18030/GBK. UTF-8 without a mark (most files) becomes the text in place.
-fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, LinkageError> {
-    let bytes = if encoding_rs::Encoding::for_bom(&bytes).is_none() {
-        match String::from_utf8(bytes) {
-            Ok(text) => return Ok(text),
-            Err(e) => e.into_bytes(),
-        }
-    } else {
-        bytes
-    };
-    let detected =
-        crate::read::text::detect_encoding_in(&bytes).map_err(|e| LinkageError::Csv {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+/// UTF-8, else GB18030/GBK. (UTF-8 without a mark is read as it is by [`read_input`].)
+fn decode(path: &Path, bytes: &[u8]) -> Result<String, LinkageError> {
+    let detected = crate::read::text::detect_encoding_in(bytes).map_err(|e| LinkageError::Csv {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
     // the encoding came from the byte-order mark when there is one: it is removed
     Ok(detected
         .encoding
-        .decode_with_bom_removal(&bytes)
+        .decode_with_bom_removal(bytes)
         .0
         .into_owned())
 }
@@ -149,7 +140,7 @@ fn read_input(spec: &LinkageSpec, path: &Path, truth: Option<&str>) -> Result<In
             Err(Unread::NotUtf8) => {}
         }
     }
-    let content = decode(path, bytes)?;
+    let content = decode(path, &bytes)?;
     tracing::debug!(bytes = content.len(), "decoded");
     match read_cells(spec, path, content.as_bytes(), truth) {
         Ok(input) => Ok(input),
@@ -230,25 +221,15 @@ fn read_cells(
     let body_start = (reader.position().byte() as usize).min(bytes.len());
     let body = &bytes[body_start..];
     let header_lines = bytes[..body_start].iter().filter(|&&b| b == b'\n').count() as u64;
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     let cells = Cells {
         kept: &kept,
         with_line_ids: id_cell.is_none(),
         file_name: &file_name,
     };
-    let read: Vec<Result<Part, Unread>> = std::thread::scope(|s| {
-        let workers: Vec<_> = parts(body, threads, 1 << 20)
-            .into_iter()
-            .map(|(part, lines_before)| {
-                let cells = &cells;
-                s.spawn(move || cells.read(part, header_lines + lines_before))
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
+    let read: Vec<Result<Part, Unread>> =
+        on_threads(parts(body, threads(), 1 << 20), |(part, lines_before)| {
+            cells.read(part, header_lines + lines_before)
+        });
     tracing::debug!(parts = read.len(), "records read");
     let mut input = Input {
         parts: Vec::with_capacity(read.len()),

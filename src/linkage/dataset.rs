@@ -8,7 +8,9 @@ use super::chinese::name_form;
 use super::spec::{FieldKind, LinkageSpec};
 use crate::normalize::dates::parse_date;
 use crate::normalize::gender::{Gender, parse_gender};
-use crate::normalize::id_number::{IdStatus, is_clean_valid_18, parse_id_number, today};
+use crate::normalize::id_number::{
+    IdStatus, has_18_shape, is_clean_valid_18, parse_id_number, today,
+};
 use crate::normalize::kinship::kinship;
 use crate::normalize::names::to_half_width;
 
@@ -32,6 +34,12 @@ impl Default for Interner {
     fn default() -> Interner {
         Interner::new()
     }
+}
+
+/// The string of symbol `sym` (not 0) in an interner's `text` and `ends`.
+fn stored<'t>(text: &'t str, ends: &[u32], sym: u32) -> &'t str {
+    let sym = sym as usize;
+    &text[ends[sym - 1] as usize..ends[sym] as usize]
 }
 
 /// The table's hash of a stored 32-bit hash, spread over 64 bits.
@@ -62,11 +70,7 @@ impl Interner {
         let Interner {
             table, text, ends, ..
         } = self;
-        let stored = |sym: u32| -> &str {
-            let sym = sym as usize;
-            &text[ends[sym - 1] as usize..ends[sym] as usize]
-        };
-        let same = |&(sym, h): &(u32, u32)| h == hash && stored(sym) == s;
+        let same = |&(sym, h): &(u32, u32)| h == hash && stored(text, ends, sym) == s;
         match table.entry(spread(hash), same, |&(_, h)| spread(h)) {
             hashbrown::hash_table::Entry::Occupied(found) => found.get().0,
             hashbrown::hash_table::Entry::Vacant(slot) => {
@@ -92,20 +96,15 @@ impl Interner {
     }
 
     /// The number of symbols, "missing" included.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ends.len()
-    }
-
-    /// Whether only "missing" is known.
-    pub fn is_empty(&self) -> bool {
-        self.ends.len() == 1
     }
 
     /// The text of a symbol.
     pub fn text(&self, sym: u32) -> &str {
-        match sym as usize {
+        match sym {
             0 => "",
-            sym => &self.text[self.ends[sym - 1] as usize..self.ends[sym] as usize],
+            sym => stored(&self.text, &self.ends, sym),
         }
     }
 }
@@ -231,20 +230,31 @@ impl Column {
         self.kind == FieldKind::IdNumber && self.c[i] == 1
     }
 
-    /// The symbol of `text` among the texts seen, or — for an ID number in its clean form — what
-    /// it became, found without that cache: a number written as most are (17 digits and a digit
-    /// or `X`) is its own symbol, so one lookup finds it, and its prefix and validity are kept
-    /// per symbol (a million numbers, most of them distinct, were three lookups each).
-    fn seen_symbol(&mut self, text: &str) -> Result<u32, (u32, u32, u32)> {
-        let bytes = text.as_bytes();
-        let clean = self.kind == FieldKind::IdNumber
-            && bytes.len() == 18
-            && bytes[..17].iter().all(u8::is_ascii_digit)
-            && (bytes[17].is_ascii_digit() || bytes[17] == b'X')
-            // what a float cell left (`…000`) is only a prefix: `prepare_id`'s
-            && !text.ends_with("000");
-        if !clean {
-            return Ok(self.seen.intern(text));
+    /// What `text` becomes, prepared once per distinct text: the cache of texts seen, or for an
+    /// ID number in clean form [`Column::clean_id`].
+    fn prepared_once(&mut self, text: &str) -> (u32, u32, u32) {
+        if let Some(prepared) = self.clean_id(text) {
+            return prepared;
+        }
+        match self.seen.intern(text) {
+            0 => self.prepare(&[None]),
+            sym if sym as usize > self.prepared.len() => {
+                let prepared = self.prepare(&[Some(text)]);
+                self.prepared.push(prepared);
+                prepared
+            }
+            sym => self.prepared[sym as usize - 1],
+        }
+    }
+
+    /// An ID number written as most are (17 digits and a digit or `X`) is its own symbol: one
+    /// lookup finds it, its prefix and validity kept per symbol (a million numbers, most of them
+    /// distinct, were three lookups each through the cache of texts seen). `None` for other text
+    /// and other fields.
+    fn clean_id(&mut self, text: &str) -> Option<(u32, u32, u32)> {
+        // what a float cell left (`…000`) is only a prefix: `prepare_id`'s
+        if self.kind != FieldKind::IdNumber || !has_18_shape(text) || text.ends_with("000") {
+            return None;
         }
         const UNKNOWN: (u32, u32) = (u32::MAX, 0);
         let a = self.strings.intern(text);
@@ -259,7 +269,7 @@ impl Column {
             self.clean_ids[a as usize] = (prefix, valid);
         }
         let (prefix, valid) = self.clean_ids[a as usize];
-        Err((a, prefix, valid))
+        Some((a, prefix, valid))
     }
 
     fn push(&mut self, values: &[Option<&str>]) {
@@ -282,16 +292,7 @@ impl Column {
                 } else {
                     values.first().copied().flatten().map_or("", str::trim)
                 };
-                match self.seen_symbol(text) {
-                    Err(prepared) => prepared,
-                    Ok(0) => self.prepare(&[None]),
-                    Ok(sym) if sym as usize > self.prepared.len() => {
-                        let prepared = self.prepare(&[Some(text)]);
-                        self.prepared.push(prepared);
-                        prepared
-                    }
-                    Ok(sym) => self.prepared[sym as usize - 1],
-                }
+                self.prepared_once(text)
             }
             _ => self.prepare(values),
         };
@@ -614,9 +615,6 @@ pub fn prepare_id(text: &str) -> PreparedId {
     if text.is_empty() {
         return PreparedId::Missing;
     }
-    if is_clean_valid_18(text, today()) {
-        return PreparedId::Valid(text.to_string());
-    }
     let parsed = parse_id_number(text);
     if let Some(id) = parsed.normalized.filter(|_| parsed.status.is_usable()) {
         return PreparedId::Valid(id);
@@ -643,10 +641,7 @@ pub fn prepare_id(text: &str) -> PreparedId {
         }
         return PreparedId::Missing;
     }
-    let is_id_shape = cleaned.len() == 18
-        && cleaned[..17].bytes().all(|b| b.is_ascii_digit())
-        && matches!(cleaned.as_bytes()[17], b'0'..=b'9' | b'X');
-    if is_id_shape {
+    if has_18_shape(&cleaned) {
         PreparedId::Damaged(cleaned)
     } else {
         PreparedId::Missing
@@ -694,38 +689,25 @@ impl Dataset {
         F: Fn(usize, usize, &mut Vec<Option<&'a str>>) + Sync,
     {
         let value = &value;
-        let columns: Vec<Column> = std::thread::scope(|scope| {
-            let threads: Vec<_> = spec
-                .fields
-                .iter()
-                .enumerate()
-                .map(|(f, field)| {
-                    scope.spawn(move || {
-                        let started = std::time::Instant::now();
-                        let mut column = Column::new(field.kind);
-                        let mut values = Vec::new();
-                        for i in 0..len {
-                            values.clear();
-                            value(i, f, &mut values);
-                            column.push(&values);
-                        }
-                        tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.prepared.len(), "column prepared");
-                        // every record is in: what each text became is not asked again
-                        column.seen = Interner::new();
-                        column.prepared = Vec::new();
-                        column.clean_ids = Vec::new();
-                        column
-                    })
-                })
-                .collect();
-            threads
-                .into_iter()
-                .map(|t| {
-                    t.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
+        let columns: Vec<Column> = super::on_threads(
+            spec.fields.iter().enumerate().collect(),
+            |(f, field)| {
+                let started = std::time::Instant::now();
+                let mut column = Column::new(field.kind);
+                let mut values = Vec::new();
+                for i in 0..len {
+                    values.clear();
+                    value(i, f, &mut values);
+                    column.push(&values);
+                }
+                tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.prepared.len(), "column prepared");
+                // every record is in: what each text became is not asked again
+                column.seen = Interner::new();
+                column.prepared = Vec::new();
+                column.clean_ids = Vec::new();
+                column
+            },
+        );
         Dataset {
             len,
             columns,

@@ -188,6 +188,27 @@ fn compare(spec: &LinkageSpec, data: &Dataset, keep: impl Fn(u32, u32) -> bool) 
 /// Scored pairs: weight and the two records.
 type Links = Vec<(f32, u32, u32)>;
 
+/// Threads to share a step's work among: one per core, at most eight.
+pub(crate) fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8))
+}
+
+/// `f` of every item, each on a thread of its own, in the items' order (a panic on a thread is
+/// resumed here).
+pub(crate) fn on_threads<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let f = &f;
+    std::thread::scope(|s| {
+        let workers: Vec<_> = items
+            .into_iter()
+            .map(|item| s.spawn(move || f(item)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Scoring and clustering of the compared pairs.
 fn finish(
     spec: &LinkageSpec,
@@ -207,34 +228,22 @@ fn finish(
     let t = Instant::now();
     let width = spec.comparisons.len().max(1);
     // scored on a thread per core, a share of the pairs each, links and band kept in pair order
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = pairs.len().div_ceil(threads).max(1);
-    let scored: Vec<(Links, Links)> = std::thread::scope(|s| {
-        let scorer = &scorer;
-        let workers: Vec<_> = pairs
-            .chunks(chunk)
-            .zip(gammas.chunks(chunk * width))
-            .map(|(pairs, gammas)| {
-                s.spawn(move || {
-                    let (mut links, mut band) = (Vec::new(), Vec::new());
-                    for (&(i, j), g) in pairs.iter().zip(gammas.chunks_exact(width)) {
-                        let w = scorer.score(spec, data, g, i as usize);
-                        if w >= spec.match_weight {
-                            links.push((w as f32, i, j));
-                        } else if w >= spec.review_weight {
-                            band.push((w as f32, i, j));
-                        }
-                    }
-                    (links, band)
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    let chunk = pairs.len().div_ceil(threads()).max(1);
+    let shares: Vec<_> = pairs
+        .chunks(chunk)
+        .zip(gammas.chunks(chunk * width))
+        .collect();
+    let scored: Vec<(Links, Links)> = on_threads(shares, |(pairs, gammas)| {
+        let (mut links, mut band) = (Vec::new(), Vec::new());
+        for (&(i, j), g) in pairs.iter().zip(gammas.chunks_exact(width)) {
+            let w = scorer.score(spec, data, g, i as usize);
+            if w >= spec.match_weight {
+                links.push((w as f32, i, j));
+            } else if w >= spec.review_weight {
+                band.push((w as f32, i, j));
+            }
+        }
+        (links, band)
     });
     drop(gammas);
     let (mut links, mut band) = (Vec::new(), Vec::new());

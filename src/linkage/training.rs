@@ -210,33 +210,19 @@ pub fn estimate_u(spec: &LinkageSpec, data: &Dataset, seed: u64) -> EstimatedU {
     }
     let drawn = sample.len() as u64;
     // each thread counts the levels of its share of the pairs; nothing per pair is kept
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = sample.len().div_ceil(threads).max(1);
-    let counted: Vec<Vec<Vec<u64>>> = std::thread::scope(|s| {
-        let workers: Vec<_> = sample
-            .chunks(chunk)
-            .map(|pairs| {
-                let mut counts = counts.clone();
-                s.spawn(move || {
-                    let mut g = vec![0u8; spec.comparisons.len()];
-                    for &(i, j) in pairs {
-                        gamma(&spec.comparisons, data, i as usize, j as usize, &mut g);
-                        for (c, &l) in g.iter().enumerate() {
-                            if l != NULL {
-                                counts[c][l as usize] += 1;
-                            }
-                        }
-                    }
-                    counts
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+    let chunk = sample.len().div_ceil(super::threads()).max(1);
+    let counted: Vec<Vec<Vec<u64>>> = super::on_threads(sample.chunks(chunk).collect(), |pairs| {
+        let mut counts = counts.clone();
+        let mut g = vec![0u8; spec.comparisons.len()];
+        for &(i, j) in pairs {
+            gamma(&spec.comparisons, data, i as usize, j as usize, &mut g);
+            for (c, &l) in g.iter().enumerate() {
+                if l != NULL {
+                    counts[c][l as usize] += 1;
+                }
+            }
+        }
+        counts
     });
     for part in counted {
         for (c, levels) in part.into_iter().enumerate() {
@@ -454,24 +440,21 @@ fn run_em(
     iterations
 }
 
-/// The levels of every candidate pair, `comparisons.len()` bytes per pair, on two threads.
+/// The levels of every candidate pair, `comparisons.len()` bytes per pair, a thread per core.
 pub fn gammas(spec: &LinkageSpec, data: &Dataset, pairs: &[(u32, u32)]) -> Vec<u8> {
     let width = spec.comparisons.len();
     let mut out = vec![0u8; pairs.len() * width];
     if width == 0 {
         return out;
     }
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .clamp(1, 8);
-    let chunk = pairs.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        for (ps, os) in pairs.chunks(chunk).zip(out.chunks_mut(chunk * width)) {
-            s.spawn(move || {
-                for (&(i, j), g) in ps.iter().zip(os.chunks_exact_mut(width)) {
-                    gamma(&spec.comparisons, data, i as usize, j as usize, g);
-                }
-            });
+    let chunk = pairs.len().div_ceil(super::threads()).max(1);
+    let shares: Vec<_> = pairs
+        .chunks(chunk)
+        .zip(out.chunks_mut(chunk * width))
+        .collect();
+    super::on_threads(shares, |(ps, os)| {
+        for (&(i, j), g) in ps.iter().zip(os.chunks_exact_mut(width)) {
+            gamma(&spec.comparisons, data, i as usize, j as usize, g);
         }
     });
     out

@@ -324,14 +324,14 @@ fn gender_from_digit(b: u8) -> Gender {
 /// The checks of an 18-character number in clean form (digits, `X` last): its birth date and
 /// its first 17 digits, or what is wrong with it.
 fn check_18(id: &str, today: NaiveDate) -> Result<(NaiveDate, [u8; 17]), IdStatus> {
-    let bytes = id.as_bytes();
-    let shape_ok = bytes.len() == 18
-        && bytes[..17].iter().all(u8::is_ascii_digit)
-        && (bytes[17].is_ascii_digit() || bytes[17] == b'X');
-    let first17 = bytes.get(..17).and_then(|h| <[u8; 17]>::try_from(h).ok());
-    let (true, Some(first17)) = (shape_ok, first17) else {
+    let first17 = id
+        .as_bytes()
+        .get(..17)
+        .and_then(|h| <[u8; 17]>::try_from(h).ok());
+    let (true, Some(first17)) = (has_18_shape(id), first17) else {
         return Err(IdStatus::Malformed);
     };
+    let bytes = id.as_bytes();
     if id.ends_with("000") {
         return Err(IdStatus::PrecisionLost);
     }
@@ -344,6 +344,15 @@ fn check_18(id: &str, today: NaiveDate) -> Result<(NaiveDate, [u8; 17]), IdStatu
         return Err(IdStatus::InvalidChecksum);
     }
     Ok((birth, first17))
+}
+
+/// Whether `id` has the shape of an 18-character number in clean form: 17 digits, then a digit or
+/// an upper-case `X` (valid or not).
+pub fn has_18_shape(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() == 18
+        && bytes[..17].iter().all(u8::is_ascii_digit)
+        && (bytes[17].is_ascii_digit() || bytes[17] == b'X')
 }
 
 /// Whether `id`, as it stands (18 characters, no spaces, an upper-case `X`), is a valid number:
