@@ -52,8 +52,8 @@ struct Clusters<'a> {
     guards: Vec<(&'a Comparison, Vec<Vec<u32>>)>,
     sources: Vec<u8>,
     data: &'a Dataset,
-    group_members: HashMap<u32, Vec<u32>>,
-    cannot: HashMap<u32, Vec<u32>>,
+    group_members: &'a HashMap<u32, Vec<u32>>,
+    cannot: &'a HashMap<u32, Vec<u32>>,
 }
 
 /// The members holding the distinct values of a guarded comparison in the cluster of `root`.
@@ -148,8 +148,18 @@ impl Clusters<'_> {
         };
         for (comparison, known) in &mut self.guards {
             let column = &self.data.columns[comparison.field];
-            let mut kept = held(known, column, &self.size, &big).to_vec();
-            let offered = held(known, column, &self.size, &small).to_vec();
+            // the lists move (a record alone gets one only if it holds a value)
+            let alone = |r: u32| (!column.is_missing(r as usize)).then_some(r);
+            let mut kept = if self.size[big as usize] == 1 {
+                alone(big).into_iter().collect()
+            } else {
+                std::mem::take(&mut known[big as usize])
+            };
+            let offered = if self.size[small as usize] == 1 {
+                alone(small).into_iter().collect()
+            } else {
+                std::mem::take(&mut known[small as usize])
+            };
             for x in offered {
                 if kept.len() < GUARDED_VALUES
                     && !kept
@@ -160,7 +170,6 @@ impl Clusters<'_> {
                 }
             }
             known[big as usize] = kept;
-            known[small as usize] = Vec::new();
         }
         self.parent[small as usize] = big;
         self.size[big as usize] += self.size[small as usize];
@@ -174,12 +183,30 @@ impl Clusters<'_> {
 
 /// Clusters `data` from `links` (pairs at or above the link threshold, with their weights);
 /// returns a cluster number per record (the lowest record index of the cluster) and the refusals.
+///
+/// Links are taken strongest first. Records that no chain of links (or must-links) joins never
+/// meet in a merge or a refusal, so the linked groups are shared out among threads, each taking
+/// its groups' links in the same order: the persons and refusals are those of one pass over all
+/// links.
 pub fn cluster(
     data: &Dataset,
     comparisons: &[Comparison],
-    links: &mut [(f32, u32, u32)],
+    links: &[(f32, u32, u32)],
     constraints: &Constraints,
     one_to_one: bool,
+) -> (Vec<u32>, Refusals) {
+    let shares = super::threads().min(links.len() / 10_000 + 1);
+    cluster_in_shares(data, comparisons, links, constraints, one_to_one, shares)
+}
+
+/// [`cluster`], the linked groups shared out among `shares` threads.
+fn cluster_in_shares(
+    data: &Dataset,
+    comparisons: &[Comparison],
+    links: &[(f32, u32, u32)],
+    constraints: &Constraints,
+    one_to_one: bool,
+    shares: usize,
 ) -> (Vec<u32>, Refusals) {
     let n = data.len;
     let mut group_members: HashMap<u32, Vec<u32>> = HashMap::new();
@@ -194,45 +221,95 @@ pub fn cluster(
         cannot.entry(a).or_default().push(b);
         cannot.entry(b).or_default().push(a);
     }
-    let mut clusters = Clusters {
-        parent: (0..n as u32).collect(),
-        size: vec![1; n],
-        next: (0..n as u32).collect(),
-        valid_id: (0..n).map(|i| data.valid_id(i)).collect(),
-        guards: comparisons
-            .iter()
-            .filter(|c| !c.guard.is_empty())
-            .map(|c| (c, vec![Vec::new(); n]))
-            .collect(),
-        sources: data.source.iter().map(|s| 1u8 << s.min(&7)).collect(),
-        data,
-        group_members,
-        cannot,
-    };
-    let mut refusals = Refusals::default();
-    for &(a, b) in &constraints.must_link {
-        let (ra, rb) = (clusters.find(a), clusters.find(b));
-        if ra != rb {
+    let group = linked_groups(n, links, &constraints.must_link);
+    let share = |record: u32| (group[record as usize] as usize).wrapping_mul(0x9E37_79B9) % shares;
+    let done = super::on_threads((0..shares).collect(), |k| {
+        let mut mine: Vec<(f32, u32, u32)> =
+            links.iter().filter(|l| share(l.1) == k).copied().collect();
+        mine.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        let mut clusters = Clusters {
+            parent: (0..n as u32).collect(),
+            size: vec![1; n],
+            next: (0..n as u32).collect(),
+            valid_id: (0..n).map(|i| data.valid_id(i)).collect(),
+            guards: comparisons
+                .iter()
+                .filter(|c| !c.guard.is_empty())
+                .map(|c| (c, vec![Vec::new(); n]))
+                .collect(),
+            sources: data.source.iter().map(|s| 1u8 << s.min(&7)).collect(),
+            data,
+            group_members: &group_members,
+            cannot: &cannot,
+        };
+        let mut refusals = Refusals::default();
+        for &(a, b) in constraints.must_link.iter().filter(|m| share(m.0) == k) {
+            let (ra, rb) = (clusters.find(a), clusters.find(b));
+            if ra != rb {
+                clusters.union(ra, rb);
+            }
+        }
+        for &(_, a, b) in &mine {
+            let (ra, rb) = (clusters.find(a), clusters.find(b));
+            if ra == rb || clusters.conflict(ra, rb, one_to_one, &mut refusals) {
+                continue;
+            }
             clusters.union(ra, rb);
         }
-    }
-    links.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
-    for &(_, a, b) in links.iter() {
-        let (ra, rb) = (clusters.find(a), clusters.find(b));
-        if ra == rb || clusters.conflict(ra, rb, one_to_one, &mut refusals) {
-            continue;
+        // the root of every record this share merged
+        let roots: Vec<(u32, u32)> = (0..n as u32)
+            .filter(|&i| clusters.parent[i as usize] != i)
+            .map(|i| (i, clusters.find_const(i)))
+            .collect();
+        (roots, refusals)
+    });
+    let mut root: Vec<u32> = (0..n as u32).collect();
+    let mut refusals = Refusals::default();
+    for (roots, r) in done {
+        for (i, to) in roots {
+            root[i as usize] = to;
         }
-        clusters.union(ra, rb);
+        refusals.different_ids += r.different_ids;
+        refusals.guarded += r.guarded;
+        refusals.same_row += r.same_row;
+        refusals.cannot_link += r.cannot_link;
+        refusals.one_to_one += r.one_to_one;
     }
     let mut label = vec![u32::MAX; n];
-    for i in 0..n as u32 {
-        let r = clusters.find(i) as usize;
+    for i in 0..n {
+        let r = root[i] as usize;
         if label[r] == u32::MAX {
-            label[r] = i;
+            label[r] = i as u32;
         }
-        label[i as usize] = label[r];
+        label[i] = label[r];
     }
     (label, refusals)
+}
+
+/// The group of every record: records joined by a chain of links or must-links share one (a
+/// record's group is a record of it).
+fn linked_groups(n: usize, links: &[(f32, u32, u32)], must_link: &[(u32, u32)]) -> Vec<u32> {
+    let mut parent: Vec<u32> = (0..n as u32).collect();
+    fn find(parent: &mut [u32], mut x: u32) -> u32 {
+        while parent[x as usize] != x {
+            let p = parent[parent[x as usize] as usize];
+            parent[x as usize] = p;
+            x = p;
+        }
+        x
+    }
+    let pairs = links.iter().map(|&(_, a, b)| (a, b));
+    for (a, b) in pairs.chain(must_link.iter().copied()) {
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb) as usize] = ra.min(rb);
+        }
+    }
+    for i in 0..n as u32 {
+        let r = find(&mut parent, i);
+        parent[i as usize] = r;
+    }
+    parent
 }
 
 #[cfg(test)]
@@ -306,7 +383,7 @@ levels = ["village", "township", "other_village", "county", "other_township"]
     ) -> (Vec<u32>, u64) {
         let spec = spec(guards);
         let data = data(&spec, records);
-        let mut links: Vec<(f32, u32, u32)> = links
+        let links: Vec<(f32, u32, u32)> = links
             .iter()
             .enumerate()
             .map(|(k, &(a, b))| (10.0 - k as f32, a, b))
@@ -314,7 +391,7 @@ levels = ["village", "township", "other_village", "county", "other_township"]
         let (labels, refusals) = cluster(
             &data,
             &spec.comparisons,
-            &mut links,
+            &links,
             &Constraints::default(),
             false,
         );
@@ -372,6 +449,74 @@ levels = ["village", "township", "other_village", "county", "other_township"]
             clusters("place", &records, &[(0, 1), (1, 2)]),
             (vec![0, 0, 2], 1)
         );
+    }
+
+    #[test]
+    fn groups_clustered_on_several_threads_are_clustered_as_on_one() {
+        let spec = spec("born place");
+        // namesakes with birth dates, typos and villages that guards keep apart, chained by
+        // links of many weights; some records named by one source row, decisions from review
+        let names = ["王伟", "李娜", "张丽"];
+        let born = ["1970-03-01", "1970-03-11", "1985-11-20", ""];
+        let villages = ["程岗村", "光明村", ""];
+        let mut data = Dataset::new(&spec);
+        let mut x = 7u64;
+        let mut next = |m: u64| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((x >> 33) % m) as usize
+        };
+        for k in 0..600u32 {
+            let v = |s: &'static str| (!s.is_empty()).then_some(s);
+            let values = vec![
+                vec![Some(names[next(3)])],
+                vec![v(born[next(4)])],
+                vec![Some("341125"), Some("马店孜镇"), v(villages[next(3)])],
+            ];
+            data.push(&values, 0, if k % 50 == 0 { k / 100 } else { u32::MAX });
+        }
+        let links: Vec<(f32, u32, u32)> = (0..900)
+            .map(|_| {
+                let (a, b) = (next(600) as u32, next(600) as u32);
+                ((next(40) as f32) / 4.0, a.min(b), a.max(b))
+            })
+            .filter(|l| l.1 != l.2)
+            .collect();
+        let constraints = Constraints {
+            must_link: vec![(1, 2), (300, 301)],
+            cannot_link: vec![(3, 4), (5, 400)],
+        };
+        let run = |shares| {
+            let (labels, r) = cluster_in_shares(
+                &data,
+                &spec.comparisons,
+                &links,
+                &constraints,
+                false,
+                shares,
+            );
+            (
+                labels,
+                (r.different_ids, r.guarded, r.same_row, r.cannot_link),
+            )
+        };
+        let one = run(1);
+        assert!(
+            one.1.1 > 0 && one.1.3 > 0,
+            "guards and decisions were met: {:?}",
+            one.1
+        );
+        let persons = one
+            .0
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| *i as u32 == **l)
+            .count();
+        assert!(persons > 1 && persons < 600, "{persons} persons");
+        for shares in [2, 3, 5] {
+            assert_eq!(run(shares), one, "{shares} shares");
+        }
     }
 
     #[test]

@@ -465,7 +465,10 @@ fn write_pairs(
     let fail = |e| csv_error(path, e);
     out.write_record(["id_a", "id_b", "weight", "probability"])
         .map_err(fail)?;
-    for &(w, i, j) in &r.links {
+    // strongest first
+    let mut links = r.links.clone();
+    links.sort_unstable_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+    for (w, i, j) in links {
         let (i, j) = (i as usize, j as usize);
         if r.clusters[i] != r.clusters[j] || (data.is_link() && data.source[i] == data.source[j]) {
             continue;

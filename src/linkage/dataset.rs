@@ -2,6 +2,7 @@
 //! (0 = missing) so that blocking, exact comparison and term frequencies work on integers, with the
 //! strings kept once for the similarity levels.
 
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use super::chinese::name_form;
@@ -28,6 +29,9 @@ pub struct Interner {
     text: String,
     /// The end of each symbol's string in `text` (`ends[0] = 0`: the empty string).
     ends: Vec<u32>,
+    /// The symbols below this are in `table`; those above were appended in bulk
+    /// ([`Interner::append`]) and are put in the table when a string is next looked up.
+    indexed: usize,
 }
 
 impl Default for Interner {
@@ -54,6 +58,7 @@ impl Interner {
             hasher: foldhash::fast::FixedState::default(),
             text: String::new(),
             ends: vec![0],
+            indexed: 1,
         }
     }
 
@@ -66,6 +71,7 @@ impl Interner {
         if s.is_empty() {
             return 0;
         }
+        self.index();
         let hash = self.hash32(s);
         let Interner {
             table, text, ends, ..
@@ -84,11 +90,35 @@ impl Interner {
         }
     }
 
+    /// Adds `s`, which is not empty and not held yet, without looking for it: strings that a
+    /// column prepared in bulk knows to be distinct (sorted ID numbers) cost no table probe. They
+    /// are put in the table when a string is next interned or looked up.
+    fn append(&mut self, s: &str) -> u32 {
+        debug_assert!(!s.is_empty(), "the empty string is symbol 0");
+        let sym = self.ends.len() as u32;
+        self.text.push_str(s);
+        self.ends
+            .push(u32::try_from(self.text.len()).expect("interned text under 4 GiB"));
+        sym
+    }
+
+    /// Puts the symbols appended in bulk in the table.
+    fn index(&mut self) {
+        while self.indexed < self.ends.len() {
+            let sym = self.indexed as u32;
+            let hash = self.hash32(stored(&self.text, &self.ends, sym));
+            self.table
+                .insert_unique(spread(hash), (sym, hash), |&(_, h)| spread(h));
+            self.indexed += 1;
+        }
+    }
+
     /// The symbol of `s` if it is known.
-    pub fn get(&self, s: &str) -> Option<u32> {
+    pub fn get(&mut self, s: &str) -> Option<u32> {
         if s.is_empty() {
             return None;
         }
+        self.index();
         let hash = self.hash32(s);
         self.table
             .find(spread(hash), |&(sym, h)| h == hash && self.text(sym) == s)
@@ -106,6 +136,54 @@ impl Interner {
             0 => "",
             sym => stored(&self.text, &self.ends, sym),
         }
+    }
+}
+
+/// What short texts became (a name, a phone number, a date, a gender as written), the text kept
+/// in the table's entry itself: a text seen before is found by reading its entry, not its string
+/// elsewhere and then what it became elsewhere again (a million names and dates are looked up,
+/// and those reads were most of preparing them).
+#[derive(Debug, Default)]
+struct ShortTexts {
+    table: hashbrown::HashTable<ShortText>,
+    hasher: foldhash::fast::FixedState,
+}
+
+/// Bytes of text a [`ShortTexts`] entry holds: `2024年11月14日` takes 17.
+const SHORT_TEXT: usize = 23;
+
+#[derive(Debug)]
+struct ShortText {
+    len: u8,
+    text: [u8; SHORT_TEXT],
+    prepared: (u32, u32, u32),
+}
+
+impl ShortTexts {
+    fn hash(&self, text: &str) -> u64 {
+        self.hasher.hash_one(text.as_bytes())
+    }
+
+    /// What `text` (at most [`SHORT_TEXT`] bytes) became, if it was seen.
+    fn get(&self, text: &str) -> Option<(u32, u32, u32)> {
+        let bytes = text.as_bytes();
+        self.table
+            .find(self.hash(text), |e| e.text[..e.len as usize] == *bytes)
+            .map(|e| e.prepared)
+    }
+
+    /// Keeps what `text` (at most [`SHORT_TEXT`] bytes, not seen yet) became.
+    fn insert(&mut self, text: &str, prepared: (u32, u32, u32)) {
+        let mut entry = ShortText {
+            len: text.len() as u8,
+            text: [0; SHORT_TEXT],
+            prepared,
+        };
+        entry.text[..text.len()].copy_from_slice(text.as_bytes());
+        let ShortTexts { table, hasher } = self;
+        table.insert_unique(hasher.hash_one(text.as_bytes()), entry, |e| {
+            hasher.hash_one(&e.text[..e.len as usize])
+        });
     }
 }
 
@@ -141,7 +219,9 @@ pub struct Column {
     pub packed: Vec<u128>,
     /// The texts already prepared (names, dates, ID numbers and phones repeat: one person is
     /// mentioned many times; a gender has two spellings in most files), so that each is prepared
-    /// once: `prepared[sym - 1]` is what the text of symbol `sym` became.
+    /// once: short ones in `short`, others in `seen`, where `prepared[sym - 1]` is what the text
+    /// of symbol `sym` became.
+    short: ShortTexts,
     seen: Interner,
     prepared: Vec<(u32, u32, u32)>,
     /// ID numbers written in their clean form (most): per symbol of the number, its prefix's
@@ -161,11 +241,31 @@ impl Column {
             d: Vec::new(),
             strings: Interner::new(),
             packed: Vec::new(),
+            short: ShortTexts::default(),
             seen: Interner::new(),
             prepared: Vec::new(),
             clean_ids: Vec::new(),
             today: today(),
         }
+    }
+
+    /// A column for `len` records: its vectors allocated once rather than grown (a million
+    /// records' columns were copied over and over as they doubled).
+    fn with_capacity(kind: FieldKind, len: usize) -> Column {
+        let mut column = Column::new(kind);
+        for v in [&mut column.a, &mut column.b, &mut column.c] {
+            v.reserve_exact(len);
+        }
+        if kind == FieldKind::Place {
+            column.d.reserve_exact(len);
+        }
+        if matches!(
+            kind,
+            FieldKind::IdNumber | FieldKind::Phone | FieldKind::Text
+        ) {
+            column.packed.reserve_exact(len);
+        }
+        column
     }
 
     /// Whether records `i` and `j` hold values that can be compared. Two records that both have
@@ -236,6 +336,14 @@ impl Column {
         if let Some(prepared) = self.clean_id(text) {
             return prepared;
         }
+        if !text.is_empty() && text.len() <= SHORT_TEXT {
+            if let Some(prepared) = self.short.get(text) {
+                return prepared;
+            }
+            let prepared = self.prepare(&[Some(text)]);
+            self.short.insert(text, prepared);
+            return prepared;
+        }
         match self.seen.intern(text) {
             0 => self.prepare(&[None]),
             sym if sym as usize > self.prepared.len() => {
@@ -270,6 +378,105 @@ impl Column {
         }
         let (prefix, valid) = self.clean_ids[a as usize];
         Some((a, prefix, valid))
+    }
+
+    /// An ID-number column of `len` records, the text of record `i` being `text_of(i)` (the
+    /// column [`Column::push`] would read, trimmed): the same symbols, prefixes, validity and
+    /// packed digits as pushing them one by one, found by sorting rather than by a table probe
+    /// per record. Most of a million numbers are written clean and most are distinct: as sorted
+    /// numbers their symbols, and their prefixes' (which sort with them), are given out in one
+    /// pass. The other texts (lower-case `x`, 15-digit numbers, float cells, typos) are prepared
+    /// as `push` prepares them and find their number and prefix among the sorted ones.
+    fn id_numbers<'t>(len: usize, text_of: impl Fn(usize) -> &'t str) -> Column {
+        let mut column = Column::with_capacity(FieldKind::IdNumber, len);
+        column.a.resize(len, 0);
+        column.b.resize(len, 0);
+        column.c.resize(len, 0);
+        column.packed.resize(len, 0);
+        let mut clean: Vec<(u64, u32)> = Vec::with_capacity(len);
+        let mut others: Vec<u32> = Vec::new();
+        for i in 0..len {
+            let text = text_of(i);
+            // what a float cell left (`…000`) is only a prefix: `prepare_id`'s
+            match id_key(text).filter(|_| !text.ends_with("000")) {
+                Some(key) => clean.push((key, i as u32)),
+                None if text.is_empty() => {}
+                None => others.push(i as u32),
+            }
+        }
+        clean.sort_unstable();
+        // (key, symbol, prefix symbol) of each distinct number, (prefix, symbol) of each prefix:
+        // in key order, which is the prefixes' order
+        let mut numbers: Vec<(u64, u32, u32)> = Vec::new();
+        let mut prefixes: Vec<(u64, u32)> = Vec::new();
+        for run in clean.chunk_by(|x, y| x.0 == y.0) {
+            let key = run[0].0;
+            let digits = id_text(key);
+            let text = std::str::from_utf8(&digits).expect("ASCII digits");
+            let prefix = key / PREFIX_OF_KEY;
+            if prefixes.last().is_none_or(|p| p.0 != prefix) {
+                prefixes.push((prefix, column.strings.append(&text[..15])));
+            }
+            let b = prefixes[prefixes.len() - 1].1;
+            let a = column.strings.append(text);
+            let c = u32::from(is_clean_valid_18(text, column.today));
+            let packed = pack_digits(text);
+            numbers.push((key, a, b));
+            for &(_, row) in run {
+                let row = row as usize;
+                (column.a[row], column.b[row], column.c[row]) = (a, b, c);
+                column.packed[row] = packed;
+            }
+        }
+        let mut added_numbers: HashMap<u64, u32> = HashMap::new();
+        let mut added_prefixes: HashMap<u64, u32> = HashMap::new();
+        let mut seen: HashMap<&str, (u32, u32, u32)> = HashMap::new();
+        for row in others {
+            let row = row as usize;
+            let text = text_of(row);
+            let prepared = match seen.get(text) {
+                Some(&prepared) => prepared,
+                None => {
+                    let strings = &mut column.strings;
+                    let mut prefix_symbol = |digits: &str| {
+                        let prefix: u64 = digits.parse().expect("15 digits");
+                        match prefixes.binary_search_by_key(&prefix, |p| p.0) {
+                            Ok(k) => prefixes[k].1,
+                            Err(_) => *added_prefixes
+                                .entry(prefix)
+                                .or_insert_with(|| strings.append(digits)),
+                        }
+                    };
+                    let (id, valid) = match prepare_id(text) {
+                        PreparedId::Valid(id) => (id, 1),
+                        PreparedId::Damaged(id) => (id, 0),
+                        PreparedId::Prefix(digits) => (digits, 0),
+                        PreparedId::Missing => (String::new(), 0),
+                    };
+                    let prepared = match id_key(&id) {
+                        // a number: found among the clean ones, or added
+                        Some(key) => match numbers.binary_search_by_key(&key, |n| n.0) {
+                            Ok(k) => (numbers[k].1, numbers[k].2, valid),
+                            Err(_) => {
+                                let b = prefix_symbol(&id[..15]);
+                                let a = *added_numbers
+                                    .entry(key)
+                                    .or_insert_with(|| column.strings.append(&id));
+                                (a, b, valid)
+                            }
+                        },
+                        // the 15 digits a float cell kept
+                        None if !id.is_empty() => (0, prefix_symbol(&id), 0),
+                        None => (0, 0, 0),
+                    };
+                    seen.insert(text, prepared);
+                    prepared
+                }
+            };
+            (column.a[row], column.b[row], column.c[row]) = prepared;
+            column.packed[row] = pack_digits(column.strings.text(prepared.0));
+        }
+        column
     }
 
     fn push(&mut self, values: &[Option<&str>]) {
@@ -403,6 +610,42 @@ impl Column {
             }
         }
     }
+}
+
+/// An 18-character ID number (17 digits and a digit or `X`) as one integer: the 17 digits times
+/// 11 plus the check character (`X` = 10), so that numbers sort by their digits, and by their
+/// first 15 digits ([`PREFIX_OF_KEY`]).
+fn id_key(text: &str) -> Option<u64> {
+    if !has_18_shape(text) {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let digits = bytes[..17]
+        .iter()
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    let check = match bytes[17] {
+        b'X' => 10,
+        d => u64::from(d - b'0'),
+    };
+    Some(digits * 11 + check)
+}
+
+/// The first 15 digits of the number of an [`id_key`]: the key divided by this.
+const PREFIX_OF_KEY: u64 = 11 * 100;
+
+/// The text of an [`id_key`].
+fn id_text(key: u64) -> [u8; 18] {
+    let mut out = [0u8; 18];
+    out[17] = match key % 11 {
+        10 => b'X',
+        d => b'0' + d as u8,
+    };
+    let mut digits = key / 11;
+    for k in (0..17).rev() {
+        out[k] = b'0' + (digits % 10) as u8;
+        digits /= 10;
+    }
+    out
 }
 
 /// Text of at most 30 characters, each a digit or `X`, packed four bits a character (digit + 1,
@@ -693,15 +936,35 @@ impl Dataset {
             spec.fields.iter().enumerate().collect(),
             |(f, field)| {
                 let started = std::time::Instant::now();
-                let mut column = Column::new(field.kind);
-                let mut values = Vec::new();
-                for i in 0..len {
-                    values.clear();
-                    value(i, f, &mut values);
-                    column.push(&values);
-                }
-                tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.prepared.len(), "column prepared");
+                let mut column = if field.kind == FieldKind::IdNumber {
+                    // the text `push` reads: the first of the field's columns holding one
+                    let cells = std::cell::RefCell::new(Vec::new());
+                    let text = |i: usize| {
+                        let mut values = cells.borrow_mut();
+                        values.clear();
+                        value(i, f, &mut values);
+                        values
+                            .iter()
+                            .copied()
+                            .flatten()
+                            .map(str::trim)
+                            .find(|s| !s.is_empty())
+                            .unwrap_or("")
+                    };
+                    Column::id_numbers(len, text)
+                } else {
+                    let mut column = Column::with_capacity(field.kind, len);
+                    let mut values = Vec::new();
+                    for i in 0..len {
+                        values.clear();
+                        value(i, f, &mut values);
+                        column.push(&values);
+                    }
+                    column
+                };
+                tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.prepared.len() + column.short.table.len(), "column prepared");
                 // every record is in: what each text became is not asked again
+                column.short = ShortTexts::default();
                 column.seen = Interner::new();
                 column.prepared = Vec::new();
                 column.clean_ids = Vec::new();
@@ -827,6 +1090,58 @@ mod tests {
         assert_eq!(column.b[2], column.b[1], "one prefix");
         assert_eq!(column.a[5], 0, "a float cell's number is only a prefix");
         assert_eq!(column.text(column.b[5]), "341125198504039");
+    }
+
+    #[test]
+    fn id_numbers_prepared_in_bulk_are_prepared_as_one_by_one() {
+        let texts = [
+            "11010519491231002x",
+            "340104199001011234",
+            "11010519491231002X",
+            "",
+            "110105194912310021",
+            "341125198504039000",
+            "3.41125198504039E+17",
+            "34112519850403900",
+            "110105491231002",
+            "110105194912310021",
+            "34010419900101123",
+            "３４０１０４１９９００１０１１２３４",
+            "340104199001011234",
+            "not a number",
+            "341125198504039",
+            "11010519491231002X",
+        ];
+        let mut one_by_one = Column::new(FieldKind::IdNumber);
+        for text in texts {
+            one_by_one.push(&[Some(text)]);
+        }
+        let bulk = Column::id_numbers(texts.len(), |i| texts[i]);
+        // the same texts, validity and packed digits (symbols may be numbered otherwise), and
+        // records that share a symbol in one share it in the other
+        let seen = |c: &Column, i: usize| {
+            (
+                c.text(c.a[i]).to_string(),
+                c.text(c.b[i]).to_string(),
+                c.c[i],
+                c.packed[i],
+            )
+        };
+        for i in 0..texts.len() {
+            assert_eq!(seen(&bulk, i), seen(&one_by_one, i), "{:?}", texts[i]);
+            for j in 0..texts.len() {
+                for (x, y) in [(&bulk.a, &one_by_one.a), (&bulk.b, &one_by_one.b)] {
+                    assert_eq!(x[i] == x[j], y[i] == y[j], "{:?} {:?}", texts[i], texts[j]);
+                }
+            }
+        }
+        assert_eq!(bulk.text(bulk.a[0]), "11010519491231002X");
+        assert!(bulk.is_valid_id(0));
+        assert_eq!(bulk.text(bulk.b[6]), "341125198504039");
+        // strings added in bulk are found when looked up later
+        let mut strings = bulk.strings;
+        assert_eq!(strings.get("110105194912310"), Some(bulk.b[0]));
+        assert_eq!(strings.intern("340104199001011234"), bulk.a[1]);
     }
 
     #[test]

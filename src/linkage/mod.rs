@@ -99,7 +99,7 @@ pub struct Resolution {
     /// The key of every record under every rule (`keys[rule][record]`), as blocking made them:
     /// a registry stores them for later incremental runs.
     pub keys: Vec<Vec<u64>>,
-    /// Pairs at or above the link threshold, with their weights.
+    /// Pairs at or above the link threshold, with their weights, in pair order.
     pub links: Vec<(f32, u32, u32)>,
     /// Pairs in the review band whose records ended in different clusters.
     pub review: Vec<(f32, u32, u32)>,
@@ -254,7 +254,7 @@ fn finish(
     let (clusters, refusals) = clustering::cluster(
         data,
         &spec.comparisons,
-        &mut links,
+        &links,
         constraints,
         spec.one_to_one,
     );

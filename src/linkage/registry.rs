@@ -412,6 +412,7 @@ async fn stored_counts(
         for s in chunk {
             q = q.bind(col.text(*s).to_string());
         }
+        let symbols: HashMap<&str, u32> = chunk.iter().map(|&s| (col.text(s), s)).collect();
         for row in q
             .fetch_all(registry.pool())
             .await
@@ -419,7 +420,7 @@ async fn stored_counts(
         {
             let value: String = row.try_get(0).map_err(RegistryError::from)?;
             let count: i64 = row.try_get(1).map_err(RegistryError::from)?;
-            if let Some(sym) = col.strings.get(&value) {
+            if let Some(&sym) = symbols.get(value.as_str()) {
                 counts[sym as usize] = count as u32;
             }
         }
