@@ -167,6 +167,7 @@ fn compare(spec: &LinkageSpec, data: &Dataset, keep: impl Fn(u32, u32) -> bool) 
     let mut timings = Timings::default();
     let t = Instant::now();
     let keys = blocking::all_keys(spec, data);
+    tracing::debug!(seconds = t.elapsed().as_secs_f64(), "blocking keys made");
     let Candidates { mut pairs, rules } = blocking::candidates(spec, data, &keys);
     pairs.retain(|(i, j)| keep(*i, *j));
     for r in &rules {
@@ -207,6 +208,29 @@ pub(crate) fn on_threads<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + S
             .map(|w| w.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
+}
+
+/// `f` of every item on one thread per core, each thread taking the next item when done with
+/// one; the results in the items' order (a panic on a thread is resumed here). For more items
+/// than cores, whose work would otherwise share the cores by turns and each other's caches.
+pub(crate) fn on_workers<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let workers = threads().min(items.len());
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let done: Vec<Vec<(usize, R)>> = on_threads((0..workers).collect(), |_| {
+        let mut done = Vec::new();
+        loop {
+            let next = queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next();
+            let Some((k, item)) = next else { break };
+            done.push((k, f(item)));
+        }
+        done
+    });
+    let mut done: Vec<(usize, R)> = done.into_iter().flatten().collect();
+    done.sort_unstable_by_key(|(k, _)| *k);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Scoring and clustering of the compared pairs.

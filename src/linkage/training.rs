@@ -452,8 +452,16 @@ pub fn gammas(spec: &LinkageSpec, data: &Dataset, pairs: &[(u32, u32)]) -> Vec<u
         .chunks(chunk)
         .zip(out.chunks_mut(chunk * width))
         .collect();
+    // the records of the pair this many ahead are fetched while the current one is compared
+    const AHEAD: usize = 24;
     super::on_threads(shares, |(ps, os)| {
-        for (&(i, j), g) in ps.iter().zip(os.chunks_exact_mut(width)) {
+        for (k, (&(i, j), g)) in ps.iter().zip(os.chunks_exact_mut(width)).enumerate() {
+            if let Some(&(x, y)) = ps.get(k + AHEAD) {
+                for c in &spec.comparisons {
+                    data.columns[c.field].prefetch(x as usize);
+                    data.columns[c.field].prefetch(y as usize);
+                }
+            }
             gamma(&spec.comparisons, data, i as usize, j as usize, g);
         }
     });
