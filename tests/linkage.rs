@@ -401,9 +401,9 @@ fn link_scores_a_csv_against_its_labels() {
     assert_eq!(written.lines().count(), 9);
 }
 
-/// A file of a few megabytes is read in parts on several threads: the records, their `FILE:LINE`
-/// names and the persons found are those of the same file read in one part (a quoted cell, which
-/// may hold a line end, keeps a file in one part).
+/// A file of a few megabytes is read from disk in two halves and parsed in parts on several
+/// threads: the records, their `FILE:LINE` names and the persons found are those of the same file
+/// parsed in one part (a quoted cell, which may hold a line end, keeps a file in one part).
 #[test]
 fn link_reads_a_large_file_in_parts_as_in_one() {
     let dir = tempfile::tempdir().unwrap();

@@ -47,22 +47,64 @@ struct Clusters<'a> {
     next: Vec<u32>,
     valid_id: Vec<u32>,
     /// Per guarded comparison, per cluster root: one member for each distinct value the cluster
-    /// holds (at most [`GUARDED_VALUES`]). A record alone holds its own value, if any, without a
-    /// list of its own: lists are made by merges only (a million records, most never merged).
-    guards: Vec<(&'a Comparison, Vec<Vec<u32>>)>,
+    /// holds (at most [`GUARDED_VALUES`]).
+    guards: Vec<Guard<'a>>,
     sources: Vec<u8>,
     data: &'a Dataset,
     group_members: &'a HashMap<u32, Vec<u32>>,
     cannot: &'a HashMap<u32, Vec<u32>>,
 }
 
-/// The members holding the distinct values of a guarded comparison in the cluster of `root`.
-fn held<'k>(known: &'k [Vec<u32>], column: &Column, size: &[u32], root: &'k u32) -> &'k [u32] {
-    let r = *root as usize;
-    if size[r] == 1 && !column.is_missing(r) {
-        std::slice::from_ref(root)
-    } else {
-        &known[r]
+/// The members holding the distinct values of one guarded comparison, per cluster. A record
+/// alone holds its own value, if any, without a list of its own: lists are made by merges only
+/// (a million records, most never merged), and a root's list is found through `list`.
+struct Guard<'a> {
+    comparison: &'a Comparison,
+    /// Per record, the index of its list in `lists` while it is the root of a merged cluster;
+    /// [`NO_LIST`] otherwise.
+    list: Vec<u32>,
+    lists: Vec<Vec<u32>>,
+}
+
+const NO_LIST: u32 = u32::MAX;
+
+impl Guard<'_> {
+    /// The members holding the distinct values in the cluster of `root`.
+    fn held<'k>(&'k self, column: &Column, size: &[u32], root: &'k u32) -> &'k [u32] {
+        let r = *root as usize;
+        if size[r] == 1 {
+            if column.is_missing(r) {
+                &[]
+            } else {
+                std::slice::from_ref(root)
+            }
+        } else {
+            match self.list[r] {
+                NO_LIST => &[],
+                k => &self.lists[k as usize],
+            }
+        }
+    }
+
+    /// Takes the list of `root` (a record alone: its own value, if any), leaving none.
+    fn take(&mut self, column: &Column, size: &[u32], root: u32) -> Vec<u32> {
+        let r = root as usize;
+        if size[r] == 1 {
+            return (!column.is_missing(r))
+                .then_some(root)
+                .into_iter()
+                .collect();
+        }
+        match std::mem::replace(&mut self.list[r], NO_LIST) {
+            NO_LIST => Vec::new(),
+            k => std::mem::take(&mut self.lists[k as usize]),
+        }
+    }
+
+    /// Gives `root` the list `held`.
+    fn keep(&mut self, root: u32, held: Vec<u32>) {
+        self.list[root as usize] = self.lists.len() as u32;
+        self.lists.push(held);
     }
 }
 
@@ -90,10 +132,11 @@ impl Clusters<'_> {
             refusals.different_ids += 1;
             return true;
         }
-        for (comparison, known) in &self.guards {
+        for guard in &self.guards {
+            let comparison = guard.comparison;
             let column = &self.data.columns[comparison.field];
-            let held_b = held(known, column, &self.size, &b);
-            let vetoed = held(known, column, &self.size, &a).iter().any(|&x| {
+            let held_b = guard.held(column, &self.size, &b);
+            let vetoed = guard.held(column, &self.size, &a).iter().any(|&x| {
                 held_b.iter().any(|&y| {
                     comparison
                         .guard
@@ -146,21 +189,11 @@ impl Clusters<'_> {
         } else {
             (b, a)
         };
-        for (comparison, known) in &mut self.guards {
-            let column = &self.data.columns[comparison.field];
+        for guard in &mut self.guards {
+            let column = &self.data.columns[guard.comparison.field];
             // the lists move (a record alone gets one only if it holds a value)
-            let alone = |r: u32| (!column.is_missing(r as usize)).then_some(r);
-            let mut kept = if self.size[big as usize] == 1 {
-                alone(big).into_iter().collect()
-            } else {
-                std::mem::take(&mut known[big as usize])
-            };
-            let offered = if self.size[small as usize] == 1 {
-                alone(small).into_iter().collect()
-            } else {
-                std::mem::take(&mut known[small as usize])
-            };
-            for x in offered {
+            let mut kept = guard.take(column, &self.size, big);
+            for x in guard.take(column, &self.size, small) {
                 if kept.len() < GUARDED_VALUES
                     && !kept
                         .iter()
@@ -169,7 +202,7 @@ impl Clusters<'_> {
                     kept.push(x);
                 }
             }
-            known[big as usize] = kept;
+            guard.keep(big, kept);
         }
         self.parent[small as usize] = big;
         self.size[big as usize] += self.size[small as usize];
@@ -235,7 +268,11 @@ fn cluster_in_shares(
             guards: comparisons
                 .iter()
                 .filter(|c| !c.guard.is_empty())
-                .map(|c| (c, vec![Vec::new(); n]))
+                .map(|comparison| Guard {
+                    comparison,
+                    list: vec![NO_LIST; n],
+                    lists: Vec::new(),
+                })
                 .collect(),
             sources: data.source.iter().map(|s| 1u8 << s.min(&7)).collect(),
             data,

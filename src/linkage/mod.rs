@@ -251,13 +251,13 @@ fn finish(
     } = compared;
     let t = Instant::now();
     let width = spec.comparisons.len().max(1);
-    // scored on a thread per core, a share of the pairs each, links and band kept in pair order
-    let chunk = pairs.len().div_ceil(threads()).max(1);
+    // scored in pieces taken by a thread per core, links and band kept in pair order
+    let chunk = pairs.len().div_ceil(64).max(4096);
     let shares: Vec<_> = pairs
         .chunks(chunk)
         .zip(gammas.chunks(chunk * width))
         .collect();
-    let scored: Vec<(Links, Links)> = on_threads(shares, |(pairs, gammas)| {
+    let scored: Vec<(Links, Links)> = on_workers(shares, |(pairs, gammas)| {
         let (mut links, mut band) = (Vec::new(), Vec::new());
         for (&(i, j), g) in pairs.iter().zip(gammas.chunks_exact(width)) {
             let w = scorer.score(spec, data, g, i as usize);

@@ -447,14 +447,16 @@ pub fn gammas(spec: &LinkageSpec, data: &Dataset, pairs: &[(u32, u32)]) -> Vec<u
     if width == 0 {
         return out;
     }
-    let chunk = pairs.len().div_ceil(super::threads()).max(1);
+    // in pieces taken by a thread per core as each is done: pairs of one rule cost alike, and a
+    // half of the pairs for each core left one core idle while the other compared names
+    let chunk = pairs.len().div_ceil(64).max(4096);
     let shares: Vec<_> = pairs
         .chunks(chunk)
         .zip(out.chunks_mut(chunk * width))
         .collect();
     // the records of the pair this many ahead are fetched while the current one is compared
     const AHEAD: usize = 24;
-    super::on_threads(shares, |(ps, os)| {
+    super::on_workers(shares, |(ps, os)| {
         for (k, (&(i, j), g)) in ps.iter().zip(os.chunks_exact_mut(width)).enumerate() {
             if let Some(&(x, y)) = ps.get(k + AHEAD) {
                 for c in &spec.comparisons {
