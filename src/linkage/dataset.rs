@@ -954,15 +954,15 @@ impl Dataset {
     }
 
     /// A dataset of `len` records from one input, where `value(i, f)` gives the column values of
-    /// field `f` for record `i`. Each field's column is prepared on its own thread: preparing a
-    /// million names (simplified forms, pinyin) is the longest part of reading a registry.
+    /// field `f` for record `i`. The columns are prepared by a thread per core, each taking the
+    /// next column when done with one, the longest first: preparing a million ID numbers and
+    /// names (simplified forms, pinyin) is the longest part of reading a registry.
     pub fn from_fn<'a, F>(spec: &LinkageSpec, len: usize, row_group: Vec<u32>, value: F) -> Dataset
     where
         F: Fn(usize, usize, &mut Vec<Option<&'a str>>) + Sync,
     {
         let value = &value;
-        // the longest first (a million ID numbers, then names and phones), two cores' worth of
-        // threads taking the next when done
+        // the longest first (a million ID numbers, then names and phones)
         let cost = |kind: FieldKind| match kind {
             FieldKind::IdNumber => 0,
             FieldKind::Name => 1,

@@ -447,8 +447,9 @@ pub fn gammas(spec: &LinkageSpec, data: &Dataset, pairs: &[(u32, u32)]) -> Vec<u
     if width == 0 {
         return out;
     }
-    // in pieces taken by a thread per core as each is done: pairs of one rule cost alike, and a
-    // half of the pairs for each core left one core idle while the other compared names
+    // in pieces taken by a thread per core as each is done: pairs blocked on a name cost more
+    // than pairs blocked on an ID number, and half of the pairs for each core left one core idle
+    // while the other compared names
     let chunk = pairs.len().div_ceil(64).max(4096);
     let shares: Vec<_> = pairs
         .chunks(chunk)
