@@ -344,14 +344,12 @@ mod tests {
     #[test]
     fn hashed_keys_are_sorted_as_a_whole_sort_would() {
         for n in [0, 1, 100, 5_000, 70_000] {
-            let mut x = 99u64;
+            let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(99);
             let keyed: Vec<(u64, u32)> = (0..n)
                 .map(|i| {
-                    x = x
-                        .wrapping_mul(6364136223846793005)
-                        .wrapping_add(1442695040888963407);
                     // repeated keys, as blocks of records sharing one
-                    (mix(x % (n as u64 / 3 + 1), 7) | 1, i)
+                    let block = rand::RngExt::random_range(&mut rng, 0..=n as u64 / 3);
+                    (mix(block, 7) | 1, i)
                 })
                 .collect();
             let mut expected = keyed.clone();

@@ -255,6 +255,9 @@ fn cluster_in_shares(
         cannot.entry(b).or_default().push(a);
     }
     let group = linked_groups(n, links, &constraints.must_link);
+    // what every thread's clusters start from
+    let valid_id: Vec<u32> = (0..n).map(|i| data.valid_id(i)).collect();
+    let sources: Vec<u8> = data.source.iter().map(|s| 1u8 << s.min(&7)).collect();
     let share = |record: u32| (group[record as usize] as usize).wrapping_mul(0x9E37_79B9) % shares;
     let done = super::on_threads((0..shares).collect(), |k| {
         let mut mine: Vec<(f32, u32, u32)> =
@@ -264,7 +267,7 @@ fn cluster_in_shares(
             parent: (0..n as u32).collect(),
             size: vec![1; n],
             next: (0..n as u32).collect(),
-            valid_id: (0..n).map(|i| data.valid_id(i)).collect(),
+            valid_id: valid_id.clone(),
             guards: comparisons
                 .iter()
                 .filter(|c| !c.guard.is_empty())
@@ -274,7 +277,7 @@ fn cluster_in_shares(
                     lists: Vec::new(),
                 })
                 .collect(),
-            sources: data.source.iter().map(|s| 1u8 << s.min(&7)).collect(),
+            sources: sources.clone(),
             data,
             group_members: &group_members,
             cannot: &cannot,
@@ -497,13 +500,8 @@ levels = ["village", "township", "other_village", "county", "other_township"]
         let born = ["1970-03-01", "1970-03-11", "1985-11-20", ""];
         let villages = ["程岗村", "光明村", ""];
         let mut data = Dataset::new(&spec);
-        let mut x = 7u64;
-        let mut next = |m: u64| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((x >> 33) % m) as usize
-        };
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
+        let mut next = |m: usize| rand::RngExt::random_range(&mut rng, 0..m);
         for k in 0..600u32 {
             let v = |s: &'static str| (!s.is_empty()).then_some(s);
             let values = vec![
@@ -522,7 +520,9 @@ levels = ["village", "township", "other_village", "county", "other_township"]
             .collect();
         let constraints = Constraints {
             must_link: vec![(1, 2), (300, 301)],
-            cannot_link: vec![(3, 4), (5, 400)],
+            // two linked pairs: a merge joining either is refused by the decision, if no guard
+            // refuses it first
+            cannot_link: vec![(links[0].1, links[0].2), (links[1].1, links[1].2)],
         };
         let run = |shares| {
             let (labels, r) = cluster_in_shares(

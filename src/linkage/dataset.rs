@@ -139,17 +139,19 @@ impl Interner {
     }
 }
 
-/// What short texts became (a name, a phone number, a date, a gender as written), the text kept
-/// in the table's entry itself: a text seen before is found by reading its entry, not its string
-/// elsewhere and then what it became elsewhere again (a million names and dates are looked up,
-/// and those reads were most of preparing them).
+/// What the texts of a column became (names, dates, ID numbers, phones and genders repeat: one
+/// person is mentioned many times; a gender has two spellings in most files), so that each
+/// distinct text is prepared once. A short text (most) is kept in its table entry beside what it
+/// became: found by reading one entry, not the entry, then its string, then what it became
+/// (a million names and dates are looked up, and those reads were most of preparing them).
 #[derive(Debug, Default)]
-struct ShortTexts {
-    table: hashbrown::HashTable<ShortText>,
+struct PreparedTexts {
+    short: hashbrown::HashTable<ShortText>,
+    long: foldhash::HashMap<String, (u32, u32, u32)>,
     hasher: foldhash::fast::FixedState,
 }
 
-/// Bytes of text a [`ShortTexts`] entry holds: `2024年11月14日` takes 17.
+/// Bytes of text a [`ShortText`] entry holds: `2024年11月14日` takes 17.
 const SHORT_TEXT: usize = 23;
 
 #[derive(Debug)]
@@ -159,31 +161,42 @@ struct ShortText {
     prepared: (u32, u32, u32),
 }
 
-impl ShortTexts {
-    fn hash(&self, text: &str) -> u64 {
-        self.hasher.hash_one(text.as_bytes())
-    }
-
-    /// What `text` (at most [`SHORT_TEXT`] bytes) became, if it was seen.
+impl PreparedTexts {
+    /// What `text` became, if it was seen.
     fn get(&self, text: &str) -> Option<(u32, u32, u32)> {
         let bytes = text.as_bytes();
-        self.table
-            .find(self.hash(text), |e| e.text[..e.len as usize] == *bytes)
+        if bytes.len() > SHORT_TEXT {
+            return self.long.get(text).copied();
+        }
+        self.short
+            .find(self.hasher.hash_one(bytes), |e| {
+                e.text[..e.len as usize] == *bytes
+            })
             .map(|e| e.prepared)
     }
 
-    /// Keeps what `text` (at most [`SHORT_TEXT`] bytes, not seen yet) became.
+    /// Keeps what `text` (not seen yet) became.
     fn insert(&mut self, text: &str, prepared: (u32, u32, u32)) {
+        let bytes = text.as_bytes();
+        if bytes.len() > SHORT_TEXT {
+            self.long.insert(text.to_string(), prepared);
+            return;
+        }
         let mut entry = ShortText {
-            len: text.len() as u8,
+            len: bytes.len() as u8,
             text: [0; SHORT_TEXT],
             prepared,
         };
-        entry.text[..text.len()].copy_from_slice(text.as_bytes());
-        let ShortTexts { table, hasher } = self;
-        table.insert_unique(hasher.hash_one(text.as_bytes()), entry, |e| {
+        entry.text[..bytes.len()].copy_from_slice(bytes);
+        let PreparedTexts { short, hasher, .. } = self;
+        short.insert_unique(hasher.hash_one(bytes), entry, |e| {
             hasher.hash_one(&e.text[..e.len as usize])
         });
+    }
+
+    /// The number of texts seen.
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
     }
 }
 
@@ -217,16 +230,8 @@ pub struct Column {
     /// ([`pack_digits`]; 0 when the text does not pack), so that the one-edit level reads no
     /// string: empty for names, dates and places.
     pub packed: Vec<u128>,
-    /// The texts already prepared (names, dates, ID numbers and phones repeat: one person is
-    /// mentioned many times; a gender has two spellings in most files), so that each is prepared
-    /// once: short ones in `short`, others in `seen`, where `prepared[sym - 1]` is what the text
-    /// of symbol `sym` became.
-    short: ShortTexts,
-    seen: Interner,
-    prepared: Vec<(u32, u32, u32)>,
-    /// ID numbers written in their clean form (most): per symbol of the number, its prefix's
-    /// symbol and 1 if valid ([`Column::clean_id`]).
-    clean_ids: Vec<(u32, u32)>,
+    /// What each text became ([`Column::push`]).
+    seen: PreparedTexts,
     /// The latest birth date a valid ID number can give.
     today: chrono::NaiveDate,
 }
@@ -241,10 +246,7 @@ impl Column {
             d: Vec::new(),
             strings: Interner::new(),
             packed: Vec::new(),
-            short: ShortTexts::default(),
-            seen: Interner::new(),
-            prepared: Vec::new(),
-            clean_ids: Vec::new(),
+            seen: PreparedTexts::default(),
             today: today(),
         }
     }
@@ -343,54 +345,17 @@ impl Column {
         self.kind == FieldKind::IdNumber && self.c[i] == 1
     }
 
-    /// What `text` becomes, prepared once per distinct text: the cache of texts seen, or for an
-    /// ID number in clean form [`Column::clean_id`].
+    /// What `text` becomes, prepared once per distinct text.
     fn prepared_once(&mut self, text: &str) -> (u32, u32, u32) {
-        if let Some(prepared) = self.clean_id(text) {
+        if text.is_empty() {
+            return self.prepare(&[None]);
+        }
+        if let Some(prepared) = self.seen.get(text) {
             return prepared;
         }
-        if !text.is_empty() && text.len() <= SHORT_TEXT {
-            if let Some(prepared) = self.short.get(text) {
-                return prepared;
-            }
-            let prepared = self.prepare(&[Some(text)]);
-            self.short.insert(text, prepared);
-            return prepared;
-        }
-        match self.seen.intern(text) {
-            0 => self.prepare(&[None]),
-            sym if sym as usize > self.prepared.len() => {
-                let prepared = self.prepare(&[Some(text)]);
-                self.prepared.push(prepared);
-                prepared
-            }
-            sym => self.prepared[sym as usize - 1],
-        }
-    }
-
-    /// An ID number written as most are (17 digits and a digit or `X`) is its own symbol: one
-    /// lookup finds it, its prefix and validity kept per symbol (a million numbers, most of them
-    /// distinct, were three lookups each through the cache of texts seen). `None` for other text
-    /// and other fields.
-    fn clean_id(&mut self, text: &str) -> Option<(u32, u32, u32)> {
-        // what a float cell left (`…000`) is only a prefix: `prepare_id`'s
-        if self.kind != FieldKind::IdNumber || !has_18_shape(text) || text.ends_with("000") {
-            return None;
-        }
-        const UNKNOWN: (u32, u32) = (u32::MAX, 0);
-        let a = self.strings.intern(text);
-        // new, or interned before from other text (`…x` is `…X`): valid, or damaged (a wrong
-        // digit) and still compared
-        if self.clean_ids.get(a as usize).is_none_or(|&p| p == UNKNOWN) {
-            let prefix = self.strings.intern(&text[..15]);
-            let valid = u32::from(is_clean_valid_18(text, self.today));
-            if self.clean_ids.len() <= a as usize {
-                self.clean_ids.resize(a as usize + 1, UNKNOWN);
-            }
-            self.clean_ids[a as usize] = (prefix, valid);
-        }
-        let (prefix, valid) = self.clean_ids[a as usize];
-        Some((a, prefix, valid))
+        let prepared = self.prepare(&[Some(text)]);
+        self.seen.insert(text, prepared);
+        prepared
     }
 
     /// An ID-number column of `len` records, the text of record `i` being `text_of(i)` (the
@@ -443,12 +408,11 @@ impl Column {
         }
         let mut added_numbers: HashMap<u64, u32> = HashMap::new();
         let mut added_prefixes: HashMap<u64, u32> = HashMap::new();
-        let mut seen: HashMap<&str, (u32, u32, u32)> = HashMap::new();
         for row in others {
             let row = row as usize;
             let text = text_of(row);
-            let prepared = match seen.get(text) {
-                Some(&prepared) => prepared,
+            let prepared = match column.seen.get(text) {
+                Some(prepared) => prepared,
                 None => {
                     let strings = &mut column.strings;
                     let mut prefix_symbol = |digits: &str| {
@@ -482,7 +446,7 @@ impl Column {
                         None if !id.is_empty() => (0, prefix_symbol(&id), 0),
                         None => (0, 0, 0),
                     };
-                    seen.insert(text, prepared);
+                    column.seen.insert(text, prepared);
                     prepared
                 }
             };
@@ -1000,12 +964,9 @@ impl Dataset {
                 }
                 column
             };
-            tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.prepared.len() + column.short.table.len(), "column prepared");
+            tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.seen.len(), "column prepared");
             // every record is in: what each text became is not asked again
-            column.short = ShortTexts::default();
-            column.seen = Interner::new();
-            column.prepared = Vec::new();
-            column.clean_ids = Vec::new();
+            column.seen = PreparedTexts::default();
             (f, column)
         });
         columns.sort_by_key(|(f, _)| *f);
@@ -1103,8 +1064,8 @@ mod tests {
         assert_eq!(strings.text(0), "");
     }
 
-    /// A clean number is prepared without the cache of texts seen; the same number written another
-    /// way first (`…x`) is still valid and keeps its prefix when it comes again in clean form.
+    /// The same number written another way first (`…x`) is still valid and keeps its prefix when
+    /// it comes again in clean form.
     #[test]
     fn an_id_number_is_prepared_alike_however_it_came_first() {
         let mut column = Column::new(FieldKind::IdNumber);
