@@ -1,8 +1,9 @@
 //! Clustering links into persons, strongest links first, with guards against chaining: a merge is
 //! refused when it would put two different valid ID numbers in one person, two values of a guarded
 //! comparison that reach none of its levels (two birth dates that are neither equal nor a typo
-//! apart), two people named by the same source row, a cannot-link pair decided in review, or
-//! (one-to-one linking) two records of the same input.
+//! apart; two names that are not one name), two people named by the same source row, a
+//! cannot-link pair decided in review, or (one-to-one linking) two records of the same input. The
+//! guarded comparisons are not checked when both sides hold the same valid ID number.
 
 use std::collections::HashMap;
 
@@ -132,7 +133,9 @@ impl Clusters<'_> {
             refusals.different_ids += 1;
             return true;
         }
-        for guard in &self.guards {
+        // one valid ID number on both sides outweighs a name or a date written differently
+        let same_id = ia != 0 && ia == ib;
+        for guard in self.guards.iter().filter(|_| !same_id) {
             let comparison = guard.comparison;
             let column = &self.data.columns[comparison.field];
             let held_b = guard.held(column, &self.size, &b);
@@ -436,6 +439,90 @@ levels = ["village", "township", "other_village", "county", "other_township"]
             false,
         );
         (labels, refusals.guarded)
+    }
+
+    /// Clusters of records (name, ID number) linked in the order given, names guarded.
+    fn named_clusters(records: &[[&'static str; 2]], links: &[(u32, u32)]) -> (Vec<u32>, u64) {
+        let spec = LinkageSpec::parse(
+            r#"
+[[field]]
+name = "name"
+kind = "name"
+[[field]]
+name = "id"
+kind = "id_number"
+[[blocking]]
+keys = ["name"]
+[[comparison]]
+field = "name"
+levels = ["exact", "char_dropped"]
+must_agree = true
+guard = true
+[[comparison]]
+field = "id"
+levels = ["exact"]
+"#,
+            "test",
+        )
+        .expect("valid spec");
+        let mut data = Dataset::new(&spec);
+        for r in records {
+            let v = |s: &'static str| if s.is_empty() { None } else { Some(s) };
+            data.push(&[vec![v(r[0])], vec![v(r[1])]], 0, u32::MAX);
+        }
+        let links: Vec<(f32, u32, u32)> = links
+            .iter()
+            .enumerate()
+            .map(|(k, &(a, b))| (10.0 - k as f32, a, b))
+            .collect();
+        let (labels, refusals) = cluster(
+            &data,
+            &spec.comparisons,
+            &links,
+            &Constraints::default(),
+            false,
+        );
+        (labels, refusals.guarded)
+    }
+
+    #[test]
+    fn a_mention_without_a_name_does_not_join_two_names() {
+        // a guardian known by ID number and phone, whose phone is on two children's stays
+        let records = [["周沐航", ""], ["", "11010519491231002X"], ["周子睿", ""]];
+        assert_eq!(
+            named_clusters(&records, &[(0, 1), (1, 2)]),
+            (vec![0, 0, 2], 1)
+        );
+    }
+
+    #[test]
+    fn one_valid_id_number_joins_names_written_differently() {
+        // 张丽 and 张华 are each 张丽华 with a character dropped, not one another
+        let records = [
+            ["张丽华", "11010519491231002X"],
+            ["张丽", "11010519491231002X"],
+            ["张华", "11010519491231002X"],
+            ["张华", ""],
+        ];
+        assert_eq!(
+            named_clusters(&records, &[(0, 1), (2, 3), (0, 2)]),
+            (vec![0, 0, 0, 0], 0)
+        );
+        // but a record without the number does not join a person whose names it contradicts
+        assert_eq!(
+            named_clusters(&records, &[(0, 1), (0, 2), (2, 3)]),
+            (vec![0, 0, 0, 3], 1)
+        );
+        // without the number, the last link would put 张丽 and 张华 in one person
+        let records = [
+            ["张丽华", "11010519491231002X"],
+            ["张丽", "11010519491231002X"],
+            ["张华", ""],
+        ];
+        assert_eq!(
+            named_clusters(&records, &[(0, 1), (0, 2)]),
+            (vec![0, 0, 2], 1)
+        );
     }
 
     #[test]

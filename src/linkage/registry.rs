@@ -31,7 +31,7 @@ use crate::registry::write::{Cell, PARAMETERS, insert_rows, insert_sql};
 use crate::registry::{Backend, Registry, RegistryError, now};
 
 /// Mention columns a linkage spec may name.
-pub const MENTION_COLUMNS: [&str; 15] = [
+pub const MENTION_COLUMNS: [&str; 16] = [
     "name",
     "id_number",
     "id_raw",
@@ -47,6 +47,7 @@ pub const MENTION_COLUMNS: [&str; 15] = [
     "school",
     "relation",
     "subject_birth_date",
+    "diagnosis",
 ];
 
 /// One person mention as read for linkage.
@@ -67,7 +68,7 @@ pub struct Mention {
     /// Mapping of the row.
     pub mapping: String,
     /// Values of [`MENTION_COLUMNS`].
-    pub values: [Option<String>; 15],
+    pub values: [Option<String>; 16],
     /// Current person, if linked.
     pub person_id: Option<String>,
 }
@@ -119,7 +120,8 @@ const MENTION_SELECT: &str = "SELECT m.id, m.file_id, f.file_name, m.sheet, m.ro
      COALESCE(r.mapping, '') AS mapping, m.name, m.id_number, m.id_raw, m.gender, m.birth_date, m.phone, \
      COALESCE(m.region_code, s.region_code) AS region_code, COALESCE(m.township, s.township) AS township, \
      COALESCE(m.village, s.village) AS village, COALESCE(m.address, s.address) AS address, \
-     CAST(m.age AS TEXT) AS age, r.event_date, {school} AS school, m.relation, k.birth_date AS subject_birth_date, l.person_id \
+     CAST(m.age AS TEXT) AS age, r.event_date, {school} AS school, m.relation, k.birth_date AS subject_birth_date, \
+     CASE WHEN m.role = 'subject' THEN {diagnosis} END AS diagnosis, l.person_id \
      FROM mentions m JOIN files f ON f.id = m.file_id \
      LEFT JOIN mentions s ON s.file_id = m.file_id AND s.sheet = m.sheet AND s.row_number = m.row_number \
      AND s.role = 'subject' AND m.role <> 'subject' \
@@ -142,7 +144,7 @@ struct RawMention(
     i64,
     String,
     String,
-    [Option<String>; 15],
+    [Option<String>; 16],
     Option<String>,
 );
 
@@ -168,7 +170,14 @@ fn page_sql(backend: Backend, filter: &str, page_size: usize) -> String {
         Backend::Sqlite => "json_extract(r.attributes, '$.school')",
         Backend::Postgres => "(r.attributes::jsonb ->> 'school')",
     };
-    let select = MENTION_SELECT.replace("{school}", school);
+    // the diagnosis of a hospital stay's patient (the row's subject), from the record's attributes
+    let diagnosis = match backend {
+        Backend::Sqlite => "json_extract(r.attributes, '$.diagnosis')",
+        Backend::Postgres => "(r.attributes::jsonb ->> 'diagnosis')",
+    };
+    let select = MENTION_SELECT
+        .replace("{school}", school)
+        .replace("{diagnosis}", diagnosis);
     let page = format!("{select} {filter} ORDER BY m.id LIMIT {page_size}");
     match backend {
         Backend::Sqlite => format!(
@@ -1772,6 +1781,30 @@ mod tests {
                     "{column} of mention {related}"
                 );
             }
+        }
+
+        // a hospital stay's patient is read with the stay's diagnosis; nobody else has one
+        let diagnoses: HashMap<i64, String> = sqlx::query_as(
+            "SELECT m.id, json_extract(r.attributes, '$.diagnosis') FROM mentions m \
+             JOIN records r ON r.file_id = m.file_id AND r.sheet = m.sheet \
+             AND r.row_number = m.row_number \
+             WHERE m.role = 'subject' AND r.mapping = 'health'",
+        )
+        .fetch_all(registry.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+        assert!(!diagnoses.is_empty(), "the sample has hospital stays");
+        for m in &one_page {
+            assert_eq!(
+                m.value("diagnosis"),
+                diagnoses.get(&m.id).map(String::as_str),
+                "diagnosis of mention {} ({}, {})",
+                m.id,
+                m.mapping,
+                m.role
+            );
         }
     }
 
