@@ -425,14 +425,23 @@ levels = ["village", "township", "other_village", "county", "other_township"]
         links: &[(u32, u32)],
     ) -> (Vec<u32>, u64) {
         let spec = spec(guards);
-        let data = data(&spec, records);
+        linked_in_order(&spec, &data(&spec, records), links)
+    }
+
+    /// Clusters of `data` linked in the order of `links` (the first the strongest), and the
+    /// merges the guards refused.
+    fn linked_in_order(
+        spec: &LinkageSpec,
+        data: &Dataset,
+        links: &[(u32, u32)],
+    ) -> (Vec<u32>, u64) {
         let links: Vec<(f32, u32, u32)> = links
             .iter()
             .enumerate()
             .map(|(k, &(a, b))| (10.0 - k as f32, a, b))
             .collect();
         let (labels, refusals) = cluster(
-            &data,
+            data,
             &spec.comparisons,
             &links,
             &Constraints::default(),
@@ -470,19 +479,7 @@ levels = ["exact"]
             let v = |s: &'static str| if s.is_empty() { None } else { Some(s) };
             data.push(&[vec![v(r[0])], vec![v(r[1])]], 0, u32::MAX);
         }
-        let links: Vec<(f32, u32, u32)> = links
-            .iter()
-            .enumerate()
-            .map(|(k, &(a, b))| (10.0 - k as f32, a, b))
-            .collect();
-        let (labels, refusals) = cluster(
-            &data,
-            &spec.comparisons,
-            &links,
-            &Constraints::default(),
-            false,
-        );
-        (labels, refusals.guarded)
+        linked_in_order(&spec, &data, links)
     }
 
     #[test]

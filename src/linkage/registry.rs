@@ -1784,7 +1784,7 @@ mod tests {
         }
 
         // a hospital stay's patient is read with the stay's diagnosis; nobody else has one
-        let diagnoses: HashMap<i64, String> = sqlx::query_as(
+        let diagnoses: HashMap<i64, Option<String>> = sqlx::query_as(
             "SELECT m.id, json_extract(r.attributes, '$.diagnosis') FROM mentions m \
              JOIN records r ON r.file_id = m.file_id AND r.sheet = m.sheet \
              AND r.row_number = m.row_number \
@@ -1795,11 +1795,17 @@ mod tests {
         .unwrap()
         .into_iter()
         .collect();
-        assert!(!diagnoses.is_empty(), "the sample has hospital stays");
+        assert!(
+            diagnoses.values().any(Option::is_some),
+            "the sample has hospital stays with a diagnosis"
+        );
         for m in &one_page {
             assert_eq!(
                 m.value("diagnosis"),
-                diagnoses.get(&m.id).map(String::as_str),
+                diagnoses
+                    .get(&m.id)
+                    .and_then(Option::as_deref)
+                    .filter(|d| !d.is_empty()),
                 "diagnosis of mention {} ({}, {})",
                 m.id,
                 m.mapping,
