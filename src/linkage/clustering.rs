@@ -134,8 +134,12 @@ impl Clusters<'_> {
             return true;
         }
         // one valid ID number on both sides outweighs a name or a date written differently
-        let same_id = ia != 0 && ia == ib;
-        for guard in self.guards.iter().filter(|_| !same_id) {
+        let guards: &[Guard] = if ia != 0 && ia == ib {
+            &[]
+        } else {
+            &self.guards
+        };
+        for guard in guards {
             let comparison = guard.comparison;
             let column = &self.data.columns[comparison.field];
             let held_b = guard.held(column, &self.size, &b);

@@ -68,7 +68,7 @@ pub struct Mention {
     /// Mapping of the row.
     pub mapping: String,
     /// Values of [`MENTION_COLUMNS`].
-    pub values: [Option<String>; 16],
+    pub values: [Option<String>; MENTION_COLUMNS.len()],
     /// Current person, if linked.
     pub person_id: Option<String>,
 }
@@ -144,7 +144,7 @@ struct RawMention(
     i64,
     String,
     String,
-    [Option<String>; 16],
+    [Option<String>; MENTION_COLUMNS.len()],
     Option<String>,
 );
 
@@ -165,19 +165,14 @@ fn page_sql(backend: Backend, filter: &str, page_size: usize) -> String {
             MENTION_COLUMNS.join(", ")
         )
     };
-    // the school of a school roll's row, from the record's attributes
-    let school = match backend {
-        Backend::Sqlite => "json_extract(r.attributes, '$.school')",
-        Backend::Postgres => "(r.attributes::jsonb ->> 'school')",
-    };
-    // the diagnosis of a hospital stay's patient (the row's subject), from the record's attributes
-    let diagnosis = match backend {
-        Backend::Sqlite => "json_extract(r.attributes, '$.diagnosis')",
-        Backend::Postgres => "(r.attributes::jsonb ->> 'diagnosis')",
+    // a text attribute of the row's record: a school roll's school, a hospital stay's diagnosis
+    let attribute = |key: &str| match backend {
+        Backend::Sqlite => format!("json_extract(r.attributes, '$.{key}')"),
+        Backend::Postgres => format!("(r.attributes::jsonb ->> '{key}')"),
     };
     let select = MENTION_SELECT
-        .replace("{school}", school)
-        .replace("{diagnosis}", diagnosis);
+        .replace("{school}", &attribute("school"))
+        .replace("{diagnosis}", &attribute("diagnosis"));
     let page = format!("{select} {filter} ORDER BY m.id LIMIT {page_size}");
     match backend {
         Backend::Sqlite => format!(
