@@ -6,8 +6,13 @@
 //! matched incrementally; then every mention's person and household are compared with the truth:
 //! pairwise precision, recall and F1 over mentions of one person, and over persons of one household.
 //!
+//! Where recall goes: the pairs a person loses are counted by how many namesakes the person has
+//! (people of the same name, gender and county with a mention), so that pairs a row's fields
+//! cannot tell apart show as such.
+//!
 //! Run: `cargo bench --bench linkage` (release build; default 55,000 and 550,000 households, about
-//! 100,000 and 1,000,000 mentions), or `-- --households 3000` for one size.
+//! 100,000 and 1,000,000 mentions), or `-- --households 3000` for one size; `-- --seed 7` draws
+//! other households (default 20141).
 
 /// The same allocator as the `lifeline` binary.
 #[global_allocator]
@@ -18,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use lifeline::ingest::{IngestOptions, Ingestor, collect_files};
-use lifeline::linkage::evaluate::pairwise;
+use lifeline::linkage::evaluate::{missed_pairs, pairwise};
 use lifeline::linkage::households::HouseholdOptions;
 use lifeline::linkage::registry::match_registry;
 use lifeline::linkage::spec::LinkageSpec;
@@ -60,20 +65,86 @@ fn read_truth(dir: &Path) -> HashMap<(String, String, i64, String), (String, Str
     out
 }
 
-async fn run(households: usize, spec: &LinkageSpec) {
+/// Truth per person: (name, gender, county).
+fn read_persons(dir: &Path) -> HashMap<String, (String, String, String)> {
+    let mut reader = csv::Reader::from_path(dir.join("truth/persons.csv")).expect("truth persons");
+    let header = reader.headers().expect("truth persons header").clone();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("truth/persons.csv has no column {name}"))
+    };
+    let (id, name, gender, county) = (
+        column("person_id"),
+        column("name"),
+        column("gender"),
+        column("county_code"),
+    );
+    reader
+        .records()
+        .map(|row| {
+            let row = row.expect("truth person row");
+            (
+                row[id].to_string(),
+                (
+                    row[name].to_string(),
+                    row[gender].to_string(),
+                    row[county].to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Prints the true pairs lost, by how many people mentioned share the person's name, gender and
+/// county (the person included).
+fn print_missed_by_namesakes(
+    person: &[u32],
+    truth_person: &[u32],
+    truth_ids: &HashMap<u32, String>,
+    persons: &HashMap<String, (String, String, String)>,
+) {
+    let mentioned: std::collections::HashSet<u32> = truth_person.iter().copied().collect();
+    let mut namesakes: HashMap<&(String, String, String), u64> = HashMap::new();
+    for t in &mentioned {
+        if let Some(facts) = persons.get(&truth_ids[t]) {
+            *namesakes.entry(facts).or_default() += 1;
+        }
+    }
+    const BANDS: [(&str, u64, u64); 4] = [
+        ("none", 1, 1),
+        ("1", 2, 2),
+        ("2-3", 3, 4),
+        ("4 or more", 5, u64::MAX),
+    ];
+    let mut lost = [0u64; BANDS.len()];
+    let mut total = 0;
+    for (t, missed) in missed_pairs(person, truth_person) {
+        total += missed;
+        let n = persons.get(&truth_ids[&t]).map_or(1, |f| namesakes[f]);
+        if let Some(band) = BANDS.iter().position(|&(_, lo, hi)| (lo..=hi).contains(&n)) {
+            lost[band] += missed;
+        }
+    }
+    let bands: Vec<String> = BANDS
+        .iter()
+        .zip(lost)
+        .map(|((label, _, _), n)| format!("{label} {n}"))
+        .collect();
+    println!(
+        "true pairs lost: {total}; by the person's namesakes (same name, gender and county, mentioned): {}",
+        bands.join(", ")
+    );
+}
+
+async fn run(households: usize, seed: u64, spec: &LinkageSpec) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("exports");
     let t = Instant::now();
-    let summary = generate(
-        &SampleOptions {
-            households,
-            seed: 20141,
-        },
-        &out,
-    )
-    .expect("samples");
+    let summary = generate(&SampleOptions { households, seed }, &out).expect("samples");
     println!(
-        "\n== {households} households: {} persons, {} mentions in {} files (generated in {:.1} s)",
+        "\n== {households} households (seed {seed}): {} persons, {} mentions in {} files (generated in {:.1} s)",
         summary.persons,
         summary.mentions,
         summary.files.len(),
@@ -183,6 +254,10 @@ async fn run(households: usize, spec: &LinkageSpec) {
         truth_household.push(intern(format!("th{th}")));
     }
     let p = pairwise(&person, &truth_person, None, &[]);
+    let truth_ids: HashMap<u32, String> = ids
+        .iter()
+        .filter_map(|(k, &v)| k.strip_prefix("tp").map(|id| (v, id.to_string())))
+        .collect();
     let h = pairwise(&household, &truth_household, None, &[]);
     println!(
         "persons:    precision {:.5} recall {:.5} F1 {:.5} over {} mentions ({} mentions not in the truth)",
@@ -196,6 +271,7 @@ async fn run(households: usize, spec: &LinkageSpec) {
         "households: precision {:.5} recall {:.5} F1 {:.5} (pairs of mentions in one household)",
         h.precision, h.recall, h.f1
     );
+    print_missed_by_namesakes(&person, &truth_person, &truth_ids, &read_persons(&out));
     println!("peak RSS of the whole run {:.0} MiB", peak_rss_mib());
     registry.close().await;
 }
@@ -208,6 +284,10 @@ fn main() {
         .filter(|w| w[0] == "--households")
         .filter_map(|w| w[1].parse().ok())
         .collect();
+    let seed = args
+        .windows(2)
+        .find(|w| w[0] == "--seed")
+        .map_or(20141, |w| w[1].parse().expect("--seed takes a number"));
     let sizes = if sizes.is_empty() {
         vec![55_000, 550_000]
     } else {
@@ -223,6 +303,6 @@ fn main() {
         .build()
         .expect("runtime");
     for n in sizes {
-        runtime.block_on(run(n, &spec));
+        runtime.block_on(run(n, seed, &spec));
     }
 }

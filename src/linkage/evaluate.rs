@@ -87,6 +87,30 @@ pub fn pairwise(
     }
 }
 
+/// The true pairs each truth label loses to the clustering (pairs of its records put in different
+/// clusters), for labels that lose any: where recall goes. Records with the unknown label
+/// (`u32::MAX`) are left out.
+pub fn missed_pairs(clusters: &[u32], truth: &[u32]) -> HashMap<u32, u64> {
+    let mut per_truth: HashMap<u32, u64> = HashMap::default();
+    let mut per_part: HashMap<(u32, u32), u64> = HashMap::default();
+    for (&c, &t) in clusters.iter().zip(truth) {
+        if t != u32::MAX {
+            *per_truth.entry(t).or_default() += 1;
+            *per_part.entry((t, c)).or_default() += 1;
+        }
+    }
+    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
+    let mut kept: HashMap<u32, u64> = HashMap::default();
+    for ((t, _), n) in per_part {
+        *kept.entry(t).or_default() += pairs(n);
+    }
+    per_truth
+        .into_iter()
+        .map(|(t, n)| (t, pairs(n) - kept[&t]))
+        .filter(|&(_, missed)| missed > 0)
+        .collect()
+}
+
 impl std::fmt::Display for PairwiseScores {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -118,6 +142,17 @@ mod tests {
             (2, 3, 1, 1)
         );
         assert!((s.precision - 0.5).abs() < 1e-9 && (s.recall - 1.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn missed_pairs_are_counted_per_true_label() {
+        // Truth: {0,1,2} split 2+1, {3,4,5,6} split 2+1+1, {7} alone, 8 unknown.
+        let clusters = [0, 0, 1, 2, 2, 3, 4, 5, 5];
+        let truth = [7, 7, 7, 9, 9, 9, 9, 4, u32::MAX];
+        let mut missed: Vec<_> = missed_pairs(&clusters, &truth).into_iter().collect();
+        missed.sort();
+        // 3 pairs, 1 kept; 6 pairs, 1 kept.
+        assert_eq!(missed, vec![(7, 2), (9, 5)]);
     }
 
     #[test]
