@@ -64,6 +64,11 @@ pub struct NameForm {
     pub surname_chars: u8,
     /// Byte length of the surname's reading at the start of `pinyin`.
     pub surname_pinyin_len: usize,
+    /// `pinyin` with the sounds many speakers do not tell apart folded together: zh, ch, sh read
+    /// as z, c, s and the finals ang, eng, ing as an, en, in (陈 chen / 程 cheng, 周 zhou / 邹 zou,
+    /// 林 lin / 凌 ling). They are one sound in much of Jianghuai Mandarin, Anhui's own, and
+    /// the pinyin input methods offer them as "fuzzy pinyin" (模糊音).
+    pub fuzzy: String,
 }
 
 /// Folds traditional characters to simplified ones (`張偉` → `张伟`).
@@ -108,36 +113,70 @@ pub fn name_form(name: &str) -> NameForm {
         1
     };
     let mut pinyin = String::with_capacity(simplified.len() + 8);
+    let mut fuzzy = String::with_capacity(simplified.len() + 8);
     let mut rest = simplified.as_str();
     if surname_chars > 0 {
         let (surname, given) = simplified.split_at(prefix(&simplified, surname_chars as usize));
         match known(surname_chars as usize) {
-            Some(reading) => pinyin.push_str(reading),
-            None => push_readings(&mut pinyin, surname),
+            Some(reading) => {
+                pinyin.push_str(reading);
+                fuzzy.push_str(&fold_reading(reading, surname_chars == 1));
+            }
+            None => {
+                push_readings(&mut pinyin, surname, false);
+                push_readings(&mut fuzzy, surname, true);
+            }
         }
         rest = given;
     }
     let surname_pinyin_len = pinyin.len();
-    push_readings(&mut pinyin, rest);
+    push_readings(&mut pinyin, rest, false);
+    push_readings(&mut fuzzy, rest, true);
     NameForm {
         simplified,
         pinyin,
         surname_chars,
         surname_pinyin_len,
+        fuzzy,
     }
 }
 
-fn push_readings(out: &mut String, text: &str) {
+/// Appends the readings of `text`'s characters (other characters as they are), each syllable
+/// folded as in [`NameForm::fuzzy`] when `fold` is set.
+fn push_readings(out: &mut String, text: &str, fold: bool) {
     for c in text.chars() {
         match c.to_pinyin() {
-            Some(p) => out.extend(p.plain().chars().map(|c| match c {
-                'ü' => 'v',
-                'ê' => 'e',
-                c => c,
-            })),
+            Some(p) => {
+                let syllable = p.plain().chars().map(|c| match c {
+                    'ü' => 'v',
+                    'ê' => 'e',
+                    c => c,
+                });
+                if fold {
+                    out.push_str(&fold_reading(&syllable.collect::<String>(), true));
+                } else {
+                    out.extend(syllable);
+                }
+            }
             None => out.push(c),
         }
     }
+}
+
+/// A reading with zh, ch, sh folded to z, c, s (only ever initials in pinyin, so anywhere in
+/// the text) and, when it is one syllable, a final ang, eng or ing to an, en, in (in joined
+/// syllables such as 上官 shangguan an n before a g may be the next syllable's).
+fn fold_reading(reading: &str, one_syllable: bool) -> String {
+    let mut folded = reading
+        .replace("zh", "z")
+        .replace("ch", "c")
+        .replace("sh", "s");
+    if one_syllable
+        && (folded.ends_with("ang") || folded.ends_with("eng") || folded.ends_with("ing"))
+    {
+        folded.pop();
+    }
+    folded
 }
 
 /// The surname reading of `surname` from the table, if it is a known surname.
@@ -195,6 +234,35 @@ mod tests {
         assert_eq!(name_form("张伟").pinyin, name_form("章伟").pinyin);
         assert_eq!(name_form("王玮").pinyin, name_form("汪伟").pinyin);
         assert_ne!(name_form("张伟").simplified, name_form("章伟").simplified);
+    }
+
+    #[test]
+    fn fuzzy_pinyin_folds_the_sounds_speakers_merge() {
+        for (a, b) in [
+            ("陈洋", "程洋"),
+            ("周建国", "邹建国"),
+            ("林芳", "凌芳"),
+            ("沈明", "森明"),
+            ("张伟", "赞伟"),
+        ] {
+            assert_eq!(name_form(a).fuzzy, name_form(b).fuzzy, "{a} / {b}");
+            assert_ne!(name_form(a).pinyin, name_form(b).pinyin, "{a} / {b}");
+        }
+        assert_eq!(name_form("陈明亮").fuzzy, "cenminlian");
+        assert_eq!(
+            name_form("曾国藩").fuzzy,
+            "zenguofan",
+            "surname reading folded"
+        );
+        assert_eq!(
+            name_form("上官婉儿").fuzzy,
+            "sangguanwaner",
+            "a compound surname's ng may start its next syllable"
+        );
+        // other sounds stay apart, and names not written in Chinese are not folded
+        assert_ne!(name_form("王伟").fuzzy, name_form("黄伟").fuzzy);
+        assert_ne!(name_form("李明").fuzzy, name_form("倪明").fuzzy);
+        assert_eq!(name_form("Zhang Cheng").fuzzy, "zhangcheng");
     }
 
     #[test]

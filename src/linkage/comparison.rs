@@ -74,6 +74,7 @@ fn holds(level: Level, col: &Column, i: usize, j: usize) -> bool {
         (Level::Exact, FieldKind::Place) => col.same_value(i, j),
         (Level::Exact, _) => a1 == a2 && a1 != 0,
         (Level::Pinyin, _) => col.b[i] == col.b[j],
+        (Level::FuzzyPinyin, _) => col.d[i] == col.d[j] && col.d[i] != 0,
         (Level::GivenSwapped, _) => given_swapped(col.text(a1), col.text(a2)),
         (Level::CharDropped, _) => one_char_dropped(col.text(a1), col.text(a2)),
         (Level::JaroWinkler(t), FieldKind::Name) => {
@@ -282,7 +283,7 @@ columns = ["county", "township", "village"]
 keys = ["id"]
 [[comparison]]
 field = "name"
-levels = ["exact", "pinyin", "given_swapped", "char_dropped", "jaro_winkler>=0.9"]
+levels = ["exact", "pinyin", "fuzzy_pinyin", "given_swapped", "char_dropped", "jaro_winkler>=0.9"]
 [[comparison]]
 field = "id"
 levels = ["exact", "one_edit", "id_prefix"]
@@ -344,13 +345,23 @@ levels = ["village", "township", "other_village", "county", "other_township"]
         );
         assert_eq!(levels(base, with("章伟"))[0], 1, "homophone");
         assert_eq!(
-            levels(with("王小明"), with("王明小"))[0],
+            levels(with("陈洋"), with("程洋"))[0],
             2,
+            "chen and cheng: one sound where en and eng are not told apart"
+        );
+        assert_eq!(
+            levels(with("周建军"), with("邹建君"))[0],
+            2,
+            "zhou and zou, jun and jun"
+        );
+        assert_eq!(
+            levels(with("王小明"), with("王明小"))[0],
+            3,
             "given name swapped"
         );
         assert_eq!(
             levels(with("王小明"), with("王明"))[0],
-            3,
+            4,
             "dropped character"
         );
         assert_eq!(
@@ -358,7 +369,12 @@ levels = ["village", "township", "other_village", "county", "other_township"]
             1,
             "homophone in a compound surname"
         );
-        assert_eq!(levels(base, with("李娜"))[0], 5, "else");
+        assert_eq!(levels(base, with("李娜"))[0], 6, "else");
+        assert_eq!(
+            levels(with("王伟"), with("黄伟"))[0],
+            6,
+            "wang and huang stay apart"
+        );
         assert_eq!(levels(base, with(""))[0], NULL, "missing is neutral");
     }
 

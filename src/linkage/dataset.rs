@@ -204,7 +204,7 @@ impl PreparedTexts {
 ///
 /// | kind | `a` | `b` | `c` |
 /// |---|---|---|---|
-/// | name | simplified name | pinyin | surname pinyin |
+/// | name | simplified name | pinyin | surname pinyin (`d`: fuzzy pinyin, [`NameForm::fuzzy`](super::chinese::NameForm::fuzzy)) |
 /// | id number | all 18 characters | first 15 digits | 1 if valid |
 /// | date | `yyyymmdd` (not a symbol) | – | – |
 /// | place | county | township | village (`d`: [`below_village`]) |
@@ -221,9 +221,12 @@ pub struct Column {
     pub b: Vec<u32>,
     /// Third representation.
     pub c: Vec<u32>,
-    /// Fourth representation, places only: what the address gives below the village (the
-    /// 村民组 `5组`, or a street number).
+    /// Fourth representation: for places, what the address gives below the village (the
+    /// 村民组 `5组`, or a street number); for names, the fuzzy pinyin. Empty for other kinds.
     pub d: Vec<u32>,
+    /// Names: the fuzzy pinyin symbol of each simplified name (`a` symbol) met so far, 0 where
+    /// not known yet.
+    fuzzy_of_name: Vec<u32>,
     /// Strings of `a`, `b`, `c` and `d` symbols.
     pub strings: Interner,
     /// ID numbers, phones and digit text of `a` packed one character to four bits
@@ -246,6 +249,7 @@ impl Column {
             d: Vec::new(),
             strings: Interner::new(),
             packed: Vec::new(),
+            fuzzy_of_name: Vec::new(),
             seen: PreparedTexts::default(),
             today: today(),
         }
@@ -258,7 +262,7 @@ impl Column {
         for v in [&mut column.a, &mut column.b, &mut column.c] {
             v.reserve_exact(len);
         }
-        if kind == FieldKind::Place {
+        if matches!(kind, FieldKind::Place | FieldKind::Name) {
             column.d.reserve_exact(len);
         }
         if matches!(
@@ -487,6 +491,10 @@ impl Column {
             };
             self.d.push(below);
         }
+        if self.kind == FieldKind::Name {
+            let fuzzy = self.fuzzy_name(a, values.first().copied().flatten().unwrap_or(""));
+            self.d.push(fuzzy);
+        }
         if matches!(
             self.kind,
             FieldKind::IdNumber | FieldKind::Phone | FieldKind::Text
@@ -496,6 +504,23 @@ impl Column {
         self.a.push(a);
         self.b.push(b);
         self.c.push(c);
+    }
+
+    /// The fuzzy pinyin symbol of the name written `text`, whose simplified form is symbol `a`:
+    /// worked out once per simplified form.
+    fn fuzzy_name(&mut self, a: u32, text: &str) -> u32 {
+        if a == 0 {
+            return 0;
+        }
+        let slot = a as usize;
+        if self.fuzzy_of_name.len() <= slot {
+            self.fuzzy_of_name.resize(slot + 1, 0);
+        }
+        if self.fuzzy_of_name[slot] == 0 {
+            let fuzzy = name_form(text.trim()).fuzzy;
+            self.fuzzy_of_name[slot] = self.strings.intern(&fuzzy);
+        }
+        self.fuzzy_of_name[slot]
     }
 
     /// The symbols (or date) `values` become; names, dates, ID numbers, genders and phones come
@@ -967,6 +992,7 @@ impl Dataset {
             tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.seen.len(), "column prepared");
             // every record is in: what each text became is not asked again
             column.seen = PreparedTexts::default();
+            column.fuzzy_of_name = Vec::new();
             (f, column)
         });
         columns.sort_by_key(|(f, _)| *f);

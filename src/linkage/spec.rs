@@ -245,6 +245,9 @@ pub enum Level {
     Exact,
     /// Names with the same pinyin (homophones 张伟/章伟).
     Pinyin,
+    /// Names with the same fuzzy pinyin: zh/z, ch/c, sh/s, ang/an, eng/en, ing/in taken as one
+    /// sound (陈洋/程洋, 周军/邹军, 林芳/凌芳).
+    FuzzyPinyin,
     /// Same surname, given-name characters swapped (王小明/王明小).
     GivenSwapped,
     /// One character dropped or added (王小明/王明).
@@ -294,6 +297,7 @@ impl Level {
         let level = match name {
             "exact" => Level::Exact,
             "pinyin" => Level::Pinyin,
+            "fuzzy_pinyin" => Level::FuzzyPinyin,
             "given_swapped" => Level::GivenSwapped,
             "char_dropped" => Level::CharDropped,
             "jaro_winkler" => {
@@ -327,7 +331,9 @@ impl Level {
         let fits = match level {
             Level::Exact => !matches!(kind, FieldKind::Age | FieldKind::Kinship),
             Level::Consistent => matches!(kind, FieldKind::Age | FieldKind::Kinship),
-            Level::Pinyin | Level::GivenSwapped | Level::CharDropped => kind == FieldKind::Name,
+            Level::Pinyin | Level::FuzzyPinyin | Level::GivenSwapped | Level::CharDropped => {
+                kind == FieldKind::Name
+            }
             Level::JaroWinkler(_) | Level::Levenshtein(_) => {
                 matches!(kind, FieldKind::Name | FieldKind::Text | FieldKind::Phone)
             }
@@ -358,6 +364,7 @@ impl Level {
         match self {
             Level::Exact => "exact".into(),
             Level::Pinyin => "same pinyin".into(),
+            Level::FuzzyPinyin => "same fuzzy pinyin (zh/z, eng/en, ing/in…)".into(),
             Level::GivenSwapped => "given name swapped".into(),
             Level::CharDropped => "one character dropped".into(),
             Level::JaroWinkler(t) => format!("jaro-winkler >= {t}"),
