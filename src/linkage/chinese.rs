@@ -66,8 +66,9 @@ pub struct NameForm {
     pub surname_pinyin_len: usize,
     /// `pinyin` with the sounds many speakers do not tell apart folded together: zh, ch, sh read
     /// as z, c, s and the finals ang, eng, ing as an, en, in (陈 chen / 程 cheng, 周 zhou / 邹 zou,
-    /// 林 lin / 凌 ling). They are one sound in much of Jianghuai Mandarin, Anhui's own, and
-    /// the pinyin input methods offer them as "fuzzy pinyin" (模糊音).
+    /// 林 lin / 凌 ling). en/eng and in/ing are one sound in much of Jianghuai Mandarin,
+    /// Anhui's own, zh/z in many southern dialects, and pinyin input methods offer all of them as
+    /// "fuzzy pinyin" (模糊音).
     pub fuzzy: String,
 }
 
