@@ -492,7 +492,7 @@ impl Column {
             self.d.push(below);
         }
         if self.kind == FieldKind::Name {
-            let fuzzy = self.fuzzy_name(a, values.first().copied().flatten().unwrap_or(""));
+            let fuzzy = self.fuzzy_name(a);
             self.d.push(fuzzy);
         }
         if matches!(
@@ -506,21 +506,10 @@ impl Column {
         self.c.push(c);
     }
 
-    /// The fuzzy pinyin symbol of the name written `text`, whose simplified form is symbol `a`:
-    /// worked out once per simplified form.
-    fn fuzzy_name(&mut self, a: u32, text: &str) -> u32 {
-        if a == 0 {
-            return 0;
-        }
-        let slot = a as usize;
-        if self.fuzzy_of_name.len() <= slot {
-            self.fuzzy_of_name.resize(slot + 1, 0);
-        }
-        if self.fuzzy_of_name[slot] == 0 {
-            let fuzzy = name_form(text.trim()).fuzzy;
-            self.fuzzy_of_name[slot] = self.strings.intern(&fuzzy);
-        }
-        self.fuzzy_of_name[slot]
+    /// The fuzzy pinyin symbol of the name whose simplified form is symbol `a`, kept when a text
+    /// with that form was first prepared.
+    fn fuzzy_name(&self, a: u32) -> u32 {
+        self.fuzzy_of_name.get(a as usize).copied().unwrap_or(0)
     }
 
     /// The symbols (or date) `values` become; names, dates, ID numbers, genders and phones come
@@ -538,8 +527,18 @@ impl Column {
                 text => {
                     let form = name_form(text);
                     let surname = &form.pinyin[..form.surname_pinyin_len];
+                    let a = self.strings.intern(&form.simplified);
+                    // kept for `fuzzy_name`, which would otherwise read the name again
+                    let fuzzy = self.strings.intern(&form.fuzzy);
+                    let slot = a as usize;
+                    if self.fuzzy_of_name.len() <= slot {
+                        self.fuzzy_of_name.resize(slot + 1, 0);
+                    }
+                    if self.fuzzy_of_name[slot] == 0 {
+                        self.fuzzy_of_name[slot] = fuzzy;
+                    }
                     (
-                        self.strings.intern(&form.simplified),
+                        a,
                         self.strings.intern(&form.pinyin),
                         self.strings.intern(surname),
                     )
