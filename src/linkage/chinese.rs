@@ -79,8 +79,25 @@ pub fn simplify(name: &str) -> String {
         .collect()
 }
 
-/// Prepares a normalized name (as stored by ingest) for comparison.
-pub fn name_form(name: &str) -> NameForm {
+/// The first `n` characters of `text`, as a byte length.
+fn prefix(text: &str, n: usize) -> usize {
+    text.char_indices().nth(n).map_or(text.len(), |(at, _)| at)
+}
+
+/// The surname reading of the first `n` characters of a name, looked up as written, then
+/// simplified (folding first would read 乾 (qian) as 干 (gan)).
+fn known_surname(written: &str, simplified: &str, n: usize) -> Option<&'static str> {
+    TABLES
+        .surnames
+        .get(&written[..prefix(written, n)])
+        .or_else(|| TABLES.surnames.get(&simplified[..prefix(simplified, n)]))
+        .copied()
+}
+
+/// A name as written (without spaces or dots, Latin letters lower-case), its simplified form and
+/// how many of its characters are the surname (0 when it is not written in Chinese; two for a
+/// known compound surname before a given name).
+fn written_forms(name: &str) -> (String, String, u8) {
     let written: String = name
         .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '·' | '.' | '•' | '・'))
@@ -90,38 +107,40 @@ pub fn name_form(name: &str) -> NameForm {
         .chars()
         .map(|c| *TABLES.simplified.get(&c).unwrap_or(&c))
         .collect();
-    // the first `n` characters of a text
-    let prefix = |text: &str, n: usize| -> usize {
-        text.char_indices().nth(n).map_or(text.len(), |(at, _)| at)
-    };
-    let known = |n: usize| -> Option<&'static str> {
-        TABLES
-            .surnames
-            .get(&written[..prefix(&written, n)])
-            .or_else(|| TABLES.surnames.get(&simplified[..prefix(&simplified, n)]))
-            .copied()
-    };
-    let count = simplified.chars().count();
     let chinese = simplified
         .chars()
         .next()
         .is_some_and(crate::normalize::names::is_cjk);
     let surname_chars = if !chinese {
         0
-    } else if count >= 3 && known(2).is_some() {
+    } else if simplified.chars().count() >= 3 && known_surname(&written, &simplified, 2).is_some() {
         2
     } else {
         1
     };
+    (written, simplified, surname_chars)
+}
+
+/// The surname of a name in simplified characters (欧阳 of 歐陽修), if it is written in Chinese:
+/// what household building asks, without the readings [`name_form`] works out.
+pub fn surname(name: &str) -> Option<String> {
+    let (_, simplified, surname_chars) = written_forms(name);
+    (surname_chars > 0)
+        .then(|| simplified[..prefix(&simplified, surname_chars as usize)].to_string())
+}
+
+/// Prepares a normalized name (as stored by ingest) for comparison.
+pub fn name_form(name: &str) -> NameForm {
+    let (written, simplified, surname_chars) = written_forms(name);
     let mut pinyin = String::with_capacity(simplified.len() + 8);
     let mut fuzzy = String::with_capacity(simplified.len() + 8);
     let mut rest = simplified.as_str();
     if surname_chars > 0 {
         let (surname, given) = simplified.split_at(prefix(&simplified, surname_chars as usize));
-        match known(surname_chars as usize) {
+        match known_surname(&written, &simplified, surname_chars as usize) {
             Some(reading) => {
                 pinyin.push_str(reading);
-                fuzzy.push_str(&fold_reading(reading, surname_chars == 1));
+                push_folded(&mut fuzzy, reading.chars(), surname_chars == 1);
             }
             None => {
                 push_readings(&mut pinyin, surname, false);
@@ -154,7 +173,7 @@ fn push_readings(out: &mut String, text: &str, fold: bool) {
                     c => c,
                 });
                 if fold {
-                    out.push_str(&fold_reading(&syllable.collect::<String>(), true));
+                    push_folded(out, syllable, true);
                 } else {
                     out.extend(syllable);
                 }
@@ -164,20 +183,25 @@ fn push_readings(out: &mut String, text: &str, fold: bool) {
     }
 }
 
-/// A reading with zh, ch, sh folded to z, c, s (only ever initials in pinyin, so anywhere in
-/// the text) and, when it is one syllable, a final ang, eng or ing to an, en, in (in joined
-/// syllables such as 上官 shangguan an n before a g may be the next syllable's).
-fn fold_reading(reading: &str, one_syllable: bool) -> String {
-    let mut folded = reading
-        .replace("zh", "z")
-        .replace("ch", "c")
-        .replace("sh", "s");
-    if one_syllable
-        && (folded.ends_with("ang") || folded.ends_with("eng") || folded.ends_with("ing"))
-    {
-        folded.pop();
+/// Appends `reading` with zh, ch, sh folded to z, c, s (only ever initials in pinyin, so
+/// anywhere in the text) and, when it is one syllable, a final ang, eng or ing to an, en, in (in
+/// joined syllables such as 上官 shangguan an n before a g may be the next syllable's).
+fn push_folded(out: &mut String, reading: impl Iterator<Item = char>, one_syllable: bool) {
+    let start = out.len();
+    let mut previous = '\0';
+    for c in reading {
+        if !(c == 'h' && matches!(previous, 'z' | 'c' | 's')) {
+            out.push(c);
+        }
+        previous = c;
     }
-    folded
+    if one_syllable
+        && ["ang", "eng", "ing"]
+            .iter()
+            .any(|f| out[start..].ends_with(f))
+    {
+        out.pop();
+    }
 }
 
 /// The surname reading of `surname` from the table, if it is a known surname.
@@ -221,6 +245,21 @@ mod tests {
         );
         assert_eq!(name_form("吕布").pinyin, "lvbu");
         assert_eq!(name_form("女娲").pinyin, "nvwa");
+    }
+
+    #[test]
+    fn surnames_are_found_without_readings() {
+        for name in ["歐陽修", "王伟", "欧阳", "曾国藩", "John Smith", ""] {
+            let form = name_form(name);
+            let expected = (form.surname_chars > 0).then(|| {
+                form.simplified
+                    .chars()
+                    .take(form.surname_chars as usize)
+                    .collect()
+            });
+            assert_eq!(surname(name), expected, "{name}");
+        }
+        assert_eq!(surname("歐陽修").as_deref(), Some("欧阳"));
     }
 
     #[test]

@@ -147,7 +147,7 @@ impl Interner {
 #[derive(Debug, Default)]
 struct PreparedTexts {
     short: hashbrown::HashTable<ShortText>,
-    long: foldhash::HashMap<String, (u32, u32, u32)>,
+    long: foldhash::HashMap<String, Prepared>,
     hasher: foldhash::fast::FixedState,
 }
 
@@ -158,12 +158,16 @@ const SHORT_TEXT: usize = 23;
 struct ShortText {
     len: u8,
     text: [u8; SHORT_TEXT],
-    prepared: (u32, u32, u32),
+    prepared: Prepared,
 }
+
+/// The `a`, `b`, `c` and `d` symbols a text became (see [`Column`]; `d` is a name's fuzzy
+/// pinyin, 0 for the other kinds a text makes).
+type Prepared = (u32, u32, u32, u32);
 
 impl PreparedTexts {
     /// What `text` became, if it was seen.
-    fn get(&self, text: &str) -> Option<(u32, u32, u32)> {
+    fn get(&self, text: &str) -> Option<Prepared> {
         let bytes = text.as_bytes();
         if bytes.len() > SHORT_TEXT {
             return self.long.get(text).copied();
@@ -176,7 +180,7 @@ impl PreparedTexts {
     }
 
     /// Keeps what `text` (not seen yet) became.
-    fn insert(&mut self, text: &str, prepared: (u32, u32, u32)) {
+    fn insert(&mut self, text: &str, prepared: Prepared) {
         let bytes = text.as_bytes();
         if bytes.len() > SHORT_TEXT {
             self.long.insert(text.to_string(), prepared);
@@ -224,9 +228,6 @@ pub struct Column {
     /// Fourth representation: for places, what the address gives below the village (the
     /// 村民组 `5组`, or a street number); for names, the fuzzy pinyin. Empty for other kinds.
     pub d: Vec<u32>,
-    /// Names: the fuzzy pinyin symbol of each simplified name (`a` symbol) met so far, 0 where
-    /// not known yet.
-    fuzzy_of_name: Vec<u32>,
     /// Strings of `a`, `b`, `c` and `d` symbols.
     pub strings: Interner,
     /// ID numbers, phones and digit text of `a` packed one character to four bits
@@ -249,7 +250,6 @@ impl Column {
             d: Vec::new(),
             strings: Interner::new(),
             packed: Vec::new(),
-            fuzzy_of_name: Vec::new(),
             seen: PreparedTexts::default(),
             today: today(),
         }
@@ -350,14 +350,20 @@ impl Column {
     }
 
     /// What `text` becomes, prepared once per distinct text.
-    fn prepared_once(&mut self, text: &str) -> (u32, u32, u32) {
+    fn prepared_once(&mut self, text: &str) -> Prepared {
         if text.is_empty() {
-            return self.prepare(&[None]);
+            let (a, b, c) = self.prepare(&[None]);
+            return (a, b, c, 0);
         }
         if let Some(prepared) = self.seen.get(text) {
             return prepared;
         }
-        let prepared = self.prepare(&[Some(text)]);
+        let prepared = if self.kind == FieldKind::Name {
+            self.prepare_name(text)
+        } else {
+            let (a, b, c) = self.prepare(&[Some(text)]);
+            (a, b, c, 0)
+        };
         self.seen.insert(text, prepared);
         prepared
     }
@@ -437,31 +443,31 @@ impl Column {
                     let prepared = match id_key(&id) {
                         // a number: found among the clean ones, or added
                         Some(key) => match numbers.binary_search_by_key(&key, |n| n.0) {
-                            Ok(k) => (numbers[k].1, numbers[k].2, valid),
+                            Ok(k) => (numbers[k].1, numbers[k].2, valid, 0),
                             Err(_) => {
                                 let b = prefix_symbol(&id[..15]);
                                 let a = *added_numbers
                                     .entry(key)
                                     .or_insert_with(|| column.strings.append(&id));
-                                (a, b, valid)
+                                (a, b, valid, 0)
                             }
                         },
                         // the 15 digits a float cell kept
-                        None if !id.is_empty() => (0, prefix_symbol(&id), 0),
-                        None => (0, 0, 0),
+                        None if !id.is_empty() => (0, prefix_symbol(&id), 0, 0),
+                        None => (0, 0, 0, 0),
                     };
                     column.seen.insert(text, prepared);
                     prepared
                 }
             };
-            (column.a[row], column.b[row], column.c[row]) = prepared;
+            (column.a[row], column.b[row], column.c[row], _) = prepared;
             column.packed[row] = pack_digits(column.strings.text(prepared.0));
         }
         column
     }
 
     fn push(&mut self, values: &[Option<&str>]) {
-        let (a, b, c) = match self.kind {
+        let (a, b, c, d) = match self.kind {
             // one text makes the value: prepared once per distinct text
             FieldKind::Name
             | FieldKind::Date
@@ -482,7 +488,10 @@ impl Column {
                 };
                 self.prepared_once(text)
             }
-            _ => self.prepare(values),
+            _ => {
+                let (a, b, c) = self.prepare(values);
+                (a, b, c, 0)
+            }
         };
         if self.kind == FieldKind::Place {
             let below = match (a, values.get(3).copied().flatten()) {
@@ -492,8 +501,7 @@ impl Column {
             self.d.push(below);
         }
         if self.kind == FieldKind::Name {
-            let fuzzy = self.fuzzy_name(a);
-            self.d.push(fuzzy);
+            self.d.push(d);
         }
         if matches!(
             self.kind,
@@ -506,10 +514,19 @@ impl Column {
         self.c.push(c);
     }
 
-    /// The fuzzy pinyin symbol of the name whose simplified form is symbol `a`, kept when a text
-    /// with that form was first prepared.
-    fn fuzzy_name(&self, a: u32) -> u32 {
-        self.fuzzy_of_name.get(a as usize).copied().unwrap_or(0)
+    /// The symbols a name becomes: simplified form, pinyin, surname pinyin and fuzzy pinyin.
+    fn prepare_name(&mut self, text: &str) -> Prepared {
+        if text.is_empty() {
+            return (0, 0, 0, 0);
+        }
+        let form = name_form(text);
+        let surname = &form.pinyin[..form.surname_pinyin_len];
+        (
+            self.strings.intern(&form.simplified),
+            self.strings.intern(&form.pinyin),
+            self.strings.intern(surname),
+            self.strings.intern(&form.fuzzy),
+        )
     }
 
     /// The symbols (or date) `values` become; names, dates, ID numbers, genders and phones come
@@ -522,28 +539,11 @@ impl Column {
             .map(str::trim)
             .unwrap_or("");
         match self.kind {
-            FieldKind::Name => match first {
-                "" => (0, 0, 0),
-                text => {
-                    let form = name_form(text);
-                    let surname = &form.pinyin[..form.surname_pinyin_len];
-                    let a = self.strings.intern(&form.simplified);
-                    // kept for `fuzzy_name`, which would otherwise read the name again
-                    let fuzzy = self.strings.intern(&form.fuzzy);
-                    let slot = a as usize;
-                    if self.fuzzy_of_name.len() <= slot {
-                        self.fuzzy_of_name.resize(slot + 1, 0);
-                    }
-                    if self.fuzzy_of_name[slot] == 0 {
-                        self.fuzzy_of_name[slot] = fuzzy;
-                    }
-                    (
-                        a,
-                        self.strings.intern(&form.pinyin),
-                        self.strings.intern(surname),
-                    )
-                }
-            },
+            // (names come through `prepare_name`, which gives their fuzzy pinyin too)
+            FieldKind::Name => {
+                let (a, b, c, _) = self.prepare_name(first);
+                (a, b, c)
+            }
             FieldKind::Text => (self.strings.intern(&first.to_lowercase()), 0, 0),
             FieldKind::Phone => {
                 let digits: String = first
@@ -991,7 +991,6 @@ impl Dataset {
             tracing::debug!(field = %field.name, seconds = started.elapsed().as_secs_f64(), distinct = column.seen.len(), "column prepared");
             // every record is in: what each text became is not asked again
             column.seen = PreparedTexts::default();
-            column.fuzzy_of_name = Vec::new();
             (f, column)
         });
         columns.sort_by_key(|(f, _)| *f);

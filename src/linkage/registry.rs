@@ -20,7 +20,6 @@ use sqlx::{Any, Row};
 
 use super::LinkageError;
 use super::blocking;
-use super::chinese::name_form;
 use super::clustering::Constraints;
 use super::dataset::Dataset;
 use super::households::{self, HouseholdOptions, PersonFacts};
@@ -690,16 +689,6 @@ fn same_row_pairs(
     pairs
 }
 
-fn surname(name: Option<&str>) -> Option<String> {
-    let form = name_form(name?);
-    (form.surname_chars > 0).then(|| {
-        form.simplified
-            .chars()
-            .take(form.surname_chars as usize)
-            .collect()
-    })
-}
-
 /// Resolves every mention not yet linked (or all, with `full`).
 pub async fn match_registry(
     registry: &Registry,
@@ -814,7 +803,7 @@ async fn full_run(
     let facts: Vec<PersonFacts> = values
         .iter()
         .map(|v| PersonFacts {
-            surname: surname(v[0].as_deref()),
+            surname: v[0].as_deref().and_then(super::chinese::surname),
             address: v[5].clone(),
             phone: v[4].clone(),
         })
@@ -1470,7 +1459,7 @@ async fn incremental(
     let facts: Vec<PersonFacts> = values
         .iter()
         .map(|v| PersonFacts {
-            surname: surname(v[0].as_deref()),
+            surname: v[0].as_deref().and_then(super::chinese::surname),
             address: v[5].clone(),
             phone: v[4].clone(),
         })
