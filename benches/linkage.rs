@@ -12,7 +12,9 @@
 //!
 //! Run: `cargo bench --bench linkage` (release build; default 55,000 and 550,000 households, about
 //! 100,000 and 1,000,000 mentions), or `-- --households 3000` for one size; `-- --seed 7` draws
-//! other households (default 20141).
+//! other households (default 20141); `-- --names dense` draws given names from the namesake-dense
+//! model (its commonest full names on seven times as many people as the census model: a stress
+//! test).
 
 /// The same allocator as the `lifeline` binary.
 #[global_allocator]
@@ -29,7 +31,7 @@ use lifeline::linkage::registry::match_registry;
 use lifeline::linkage::spec::LinkageSpec;
 use lifeline::mapping::MappingSet;
 use lifeline::registry::Registry;
-use lifeline::samples::{SampleOptions, generate};
+use lifeline::samples::{NameModel, SampleOptions, generate};
 use sqlx::Row;
 
 fn peak_rss_mib() -> f64 {
@@ -138,13 +140,21 @@ fn print_missed_by_namesakes(
     );
 }
 
-async fn run(households: usize, seed: u64, spec: &LinkageSpec) {
+async fn run(households: usize, seed: u64, names: NameModel, spec: &LinkageSpec) {
     let dir = tempfile::tempdir().expect("temp dir");
     let out = dir.path().join("exports");
     let t = Instant::now();
-    let summary = generate(&SampleOptions { households, seed }, &out).expect("samples");
+    let summary = generate(
+        &SampleOptions {
+            households,
+            seed,
+            names,
+        },
+        &out,
+    )
+    .expect("samples");
     println!(
-        "\n== {households} households (seed {seed}): {} persons, {} mentions in {} files (generated in {:.1} s)",
+        "\n== {households} households (seed {seed}, {names:?} names): {} persons, {} mentions in {} files (generated in {:.1} s)",
         summary.persons,
         summary.mentions,
         summary.files.len(),
@@ -288,6 +298,11 @@ fn main() {
         .windows(2)
         .find(|w| w[0] == "--seed")
         .map_or(20141, |w| w[1].parse().expect("--seed takes a number"));
+    let names: NameModel = args
+        .windows(2)
+        .find(|w| w[0] == "--names")
+        .map_or(Ok(NameModel::Census), |w| w[1].parse())
+        .expect("--names takes census or dense");
     let sizes = if sizes.is_empty() {
         vec![55_000, 550_000]
     } else {
@@ -303,6 +318,6 @@ fn main() {
         .build()
         .expect("runtime");
     for n in sizes {
-        runtime.block_on(run(n, seed, &spec));
+        runtime.block_on(run(n, seed, names, &spec));
     }
 }

@@ -92,6 +92,10 @@ enum Command {
         /// Random seed.
         #[arg(long, default_value_t = 20141)]
         seed: u64,
+        /// How given names are drawn: `census` (calibrated to the national name reports) or
+        /// `dense` (the commonest names on seven times as many people: a linkage stress test).
+        #[arg(long, default_value = "census")]
+        names: lifeline::samples::NameModel,
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
@@ -987,10 +991,15 @@ async fn run(cli: Cli) -> Result<bool> {
         Command::Samples {
             households,
             seed,
+            names,
             out,
         } => {
             let summary = lifeline::samples::generate(
-                &lifeline::samples::SampleOptions { households, seed },
+                &lifeline::samples::SampleOptions {
+                    households,
+                    seed,
+                    names,
+                },
                 &out,
             )
             .with_context(|| format!("cannot generate samples into {}", out.display()))?;

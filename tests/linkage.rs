@@ -92,6 +92,7 @@ async fn persons_agree_with_the_truth_and_keep_their_ids() {
         &SampleOptions {
             households: 1500,
             seed: 7,
+            ..Default::default()
         },
         &out,
     )

@@ -30,6 +30,7 @@ async fn ingest_match_flag_finds_the_households_at_risk() {
         &SampleOptions {
             households: 3000,
             seed: 2014,
+            ..Default::default()
         },
         &out,
     )

@@ -24,6 +24,7 @@ async fn default_rules_find_the_truths_households_at_risk() {
         &SampleOptions {
             households: 3000,
             seed: 2014,
+            ..Default::default()
         },
         &out,
     )

@@ -20,6 +20,7 @@ async fn ingested_samples_match_the_truth_row_for_row() {
         &SampleOptions {
             households: 3000,
             seed: 11,
+            ..Default::default()
         },
         &out,
     )

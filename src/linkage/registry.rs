@@ -1694,6 +1694,7 @@ mod tests {
             &crate::samples::SampleOptions {
                 households: 40,
                 seed: 3,
+                ..Default::default()
             },
             &exports,
         )

@@ -39,6 +39,7 @@ mod geo;
 mod health;
 mod layout;
 mod names;
+pub use names::NameModel;
 mod noise;
 mod population;
 mod render;
@@ -63,12 +64,14 @@ use simulate::Ctx;
 use writers::Container;
 
 /// What to generate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SampleOptions {
     /// Number of households.
     pub households: usize,
     /// Seed of the random generator; the same seed gives the same files.
     pub seed: u64,
+    /// How given names are drawn (`census` unless a namesake stress test is wanted).
+    pub names: NameModel,
 }
 
 /// What was generated.
@@ -211,7 +214,7 @@ pub fn generate(opts: &SampleOptions, out: &Path) -> Result<SampleSummary, Sampl
     let boost = (2000.0 / n.max(1) as f64).sqrt().clamp(1.0, 5.0);
     let force_scenarios = n < 1000;
     let large = n > 20_000;
-    let mut reg = Registry::default();
+    let mut reg = Registry::with_names(opts.names);
     let mut summary = SampleSummary::default();
     let mut file_counter = 0usize;
     let mut village_cache: Vec<Option<Vec<Vec<Village>>>> = vec![None; COUNTIES.len()];

@@ -4,11 +4,26 @@
 //!
 //! Surname weights follow the published national frequency ranking (per
 //! 10,000 people, rounded), with rare and compound surnames (单 区 仇 解
-//! 欧阳 司马 诸葛 …) kept at low weight so they still occur. Given names are
-//! drawn so that the very common ones (伟, 芳, 秀英 …) dominate: the sample
-//! population therefore contains many distinct people with the same name, as
-//! the field does.
+//! 欧阳 司马 诸葛 …) kept at low weight so they still occur.
+//!
+//! Given names come from one of two models ([`NameModel`]). The default,
+//! `census`, is calibrated to the Ministry of Public Security's name reports:
+//! the commonest single-character given name, 伟, is borne by 3.24 million
+//! people (0.23% of the population), the commonest two-character one, 秀英, by
+//! 2.17 million (0.15%), the commonest full name, 张伟, by 294,282 (0.021%),
+//! and 14% of full names had two characters in 2007 (4.6% of the newborns of
+//! 2018). The model draws a single-character given name with an era's share,
+//! else a whole classic name (建国, 秀英 …) with an era's share, else an era's
+//! first and second characters, each from 36 with weights falling with rank;
+//! it gives 伟 to about 1.5% of men born 1960–1984 and its commonest full
+//! names (张华, 王华, 王伟) to about 0.04% of people, twice the national
+//! figure, so the sample world has somewhat more namesakes than the country.
+//! The `dense` model is the earlier one, kept as a namesake stress test: 45%
+//! of people born before 1985 take one of twenty whole names, which gives 伟
+//! to about 8% of men of those years and 李伟 or 张伟 to 0.28% of people,
+//! thirteen times the published share.
 
+use rand::RngExt;
 use rand::rngs::StdRng;
 
 use super::util::{chance, pick, pick_w};
@@ -125,7 +140,7 @@ pub(crate) const SURNAMES: &[(&str, u32)] = &[
     ("皇甫", 1),
 ];
 
-/// Whole given names that are extremely common, by era and gender.
+/// Dense model: whole given names that are extremely common, by gender.
 const COMMON_MALE: &[(&str, u32)] = &[
     ("伟", 40),
     ("强", 20),
@@ -171,7 +186,8 @@ const COMMON_FEMALE: &[(&str, u32)] = &[
     ("桂兰", 5),
 ];
 
-/// First characters of two-character given names, by era (old, middle, young, child).
+/// Dense model: first characters of two-character given names, by era (old,
+/// middle, young, child).
 const FIRST_M: [&[&str]; 4] = [
     &[
         "国", "建", "德", "长", "永", "金", "福", "家", "学", "树", "宝", "正", "志", "友",
@@ -244,8 +260,169 @@ pub(crate) fn surname(rng: &mut StdRng) -> &'static str {
     pick_w(rng, SURNAMES)
 }
 
+/// How given names are drawn (see the module documentation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NameModel {
+    /// Calibrated to the published national name statistics.
+    #[default]
+    Census,
+    /// The earlier, namesake-dense model: a stress test for linkage.
+    Dense,
+}
+
+impl std::str::FromStr for NameModel {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "census" => Ok(Self::Census),
+            "dense" => Ok(Self::Dense),
+            other => Err(format!(
+                "unknown name model {other:?}: expected \"census\" or \"dense\""
+            )),
+        }
+    }
+}
+
 /// A random given name (1–2 characters) for the gender and birth year.
-pub(crate) fn given_name(rng: &mut StdRng, male: bool, birth_year: i32) -> String {
+pub(crate) fn given_name(
+    rng: &mut StdRng,
+    model: NameModel,
+    male: bool,
+    birth_year: i32,
+) -> String {
+    match model {
+        NameModel::Census => census_given_name(rng, male, birth_year),
+        NameModel::Dense => dense_given_name(rng, male, birth_year),
+    }
+}
+
+/// Census model: share of single-character given names by era.
+const CENSUS_SINGLE: [f64; 4] = [0.12, 0.22, 0.18, 0.06];
+/// Census model: share of whole classic given names by era.
+const CENSUS_CLASSIC: [f64; 4] = [0.08, 0.04, 0.01, 0.0];
+/// Census model: classic whole given names of men, with weights.
+const CLASSIC_M: &[(&str, u32)] = &[
+    ("建国", 10),
+    ("建华", 8),
+    ("建军", 8),
+    ("国强", 6),
+    ("志强", 6),
+    ("建平", 5),
+    ("国庆", 5),
+    ("志刚", 5),
+    ("卫东", 4),
+    ("海波", 4),
+    ("德胜", 3),
+    ("福生", 3),
+];
+/// Census model: classic whole given names of women, with weights.
+const CLASSIC_F: &[(&str, u32)] = &[
+    ("秀英", 12),
+    ("桂英", 6),
+    ("秀兰", 5),
+    ("玉兰", 5),
+    ("秀珍", 4),
+    ("桂兰", 4),
+    ("玉珍", 3),
+    ("凤英", 3),
+    ("淑珍", 3),
+    ("玉梅", 3),
+    ("海燕", 4),
+    ("丽娟", 3),
+];
+
+/// Census model: characters by era (old, middle, young, child), most common
+/// first. `_FIRST` lists open two-character given names; `_SECOND` lists close
+/// them and are also the single-character names.
+const CENSUS_FIRST_M: [&str; 4] = [
+    "国建德长永金福家学树宝正志友明文兴玉光成世万振立云洪春庆忠维绍开传善士守",
+    "建志海文明晓伟俊小红国永军新卫爱东立学宏振庆春勇光向朝少继德金长宝家利玉",
+    "晓文俊志海小家鹏宇子天明浩振嘉建思伟佳一永雨博国泽金少继世立凯冠中正育春",
+    "子浩宇梓俊一博思皓奕铭家沐嘉佳雨天泽睿晨书景逸亦承文君锦瑞煜明正安宏星辰",
+];
+const CENSUS_SECOND_M: [&str; 4] = [
+    "民山林生华福荣发贵才祥明春成安田义和堂全财富章清泉海仁德忠奎喜根顺银良启",
+    "伟军明强平华兵刚峰东林波龙勇斌辉涛杰亮忠民生荣武飞彬宏国江松锋超云文新成",
+    "磊杰鹏飞超龙涛斌帅亮宇鑫浩阳伟强军辉峰波勇明东林凯健洋文成华旭昊坤锋翔毅",
+    "轩然宇睿辰泽航杰豪博诺铭阳晨涵哲川霖翔熙凡彬恒源瑞琛锐楠远骁森海文成宁钧",
+];
+const CENSUS_FIRST_F: [&str; 4] = [
+    "秀桂玉凤兰淑春金翠素美月彩银秋爱菊英荷冬巧珍莲香小改招雪梅云传德佩瑞宝喜",
+    "丽红晓小海雪春美玉金彩艳丹梅秀爱月桂凤文建亚立新冬素慧淑燕翠晶卫明俊志永",
+    "晓雅婷佳丽文静欣雪思梦小紫慧海金春美玉彩艳丹秋月诗雨嘉倩晨亚燕淑琳冰璐晶",
+    "梓欣子雨诗一语可思若佳依梦心紫雅嘉静馨安沐芷婉书艺晨文美乐悦甜星怡雪晓慧",
+];
+const CENSUS_SECOND_F: [&str; 4] = [
+    "英兰珍花芳梅琴云霞莲华荣香芝凤菊娥秀贞枝娣仙叶萍玲容青芬清美姑连琼瑛银翠",
+    "梅芳霞艳丽玲华萍燕红娟琴敏静英兰云平琳莉芬凤玉丹珍荣菊洁莲虹君辉蓉香秀娥",
+    "婷丽娜静倩琳颖雪洁蕾丹慧敏佳艳燕霞芳玲娟媛莉晶璐萍琪月茹菲梅薇楠宁露悦欣",
+    "涵怡桐萱琪诺彤妍菲然悦曦瑶欣琳雯婷璇淇蕊洁晨颖馨月宁雪卉佳茜琦娜璐希玥萌",
+];
+
+/// Every census pool with a label, for tests.
+#[cfg(test)]
+pub(crate) fn census_pools() -> Vec<(String, &'static str)> {
+    let tables = [
+        ("first, men", &CENSUS_FIRST_M),
+        ("second, men", &CENSUS_SECOND_M),
+        ("first, women", &CENSUS_FIRST_F),
+        ("second, women", &CENSUS_SECOND_F),
+    ];
+    tables
+        .iter()
+        .flat_map(|(label, pools)| {
+            pools
+                .iter()
+                .enumerate()
+                .map(move |(era, p)| (format!("{label}, era {era}"), *p))
+        })
+        .collect()
+}
+
+/// A character of `pool` drawn with weight 1 / (rank + 8): the first is about
+/// seven times as likely as the last.
+fn ranked(rng: &mut StdRng, pool: &str) -> char {
+    let n = pool.chars().count();
+    let weights: Vec<f64> = (0..n).map(|r| 1.0 / (r as f64 + 8.0)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut x = rng.random::<f64>() * total;
+    for (c, w) in pool.chars().zip(&weights) {
+        if x < *w {
+            return c;
+        }
+        x -= w;
+    }
+    pool.chars().last().unwrap_or('明')
+}
+
+/// Census model: a given name for the gender and birth year.
+fn census_given_name(rng: &mut StdRng, male: bool, birth_year: i32) -> String {
+    let e = era(birth_year);
+    let (first, second, classic) = if male {
+        (CENSUS_FIRST_M[e], CENSUS_SECOND_M[e], CLASSIC_M)
+    } else {
+        (CENSUS_FIRST_F[e], CENSUS_SECOND_F[e], CLASSIC_F)
+    };
+    if chance(rng, CENSUS_SINGLE[e]) {
+        return ranked(rng, second).to_string();
+    }
+    if chance(rng, CENSUS_CLASSIC[e]) {
+        return pick_w(rng, classic).to_string();
+    }
+    let a = ranked(rng, first);
+    let mut b = ranked(rng, second);
+    for _ in 0..4 {
+        if b != a {
+            break;
+        }
+        b = ranked(rng, second);
+    }
+    [a, b].iter().collect()
+}
+
+/// Dense model: a given name (1–2 characters) for the gender and birth year.
+fn dense_given_name(rng: &mut StdRng, male: bool, birth_year: i32) -> String {
     let e = era(birth_year);
     // Share of very common whole names and of single-character names by era.
     let common = [0.45, 0.45, 0.35, 0.12][e];
@@ -288,7 +465,6 @@ const HOMOPHONES: &[(char, &[char])] = &[
     ('杨', &['阳']),
     ('吴', &['伍']),
     ('周', &['邹']),
-    ('林', &['凌']),
     ('肖', &['萧']),
     ('李', &['黎']),
     ('刘', &['柳']),
@@ -321,7 +497,6 @@ const HOMOPHONES: &[(char, &[char])] = &[
     ('梅', &['玫']),
     ('琴', &['芹']),
     ('云', &['芸']),
-    ('海', &['海']),
     ('宇', &['雨']),
     ('浩', &['豪']),
     ('鹏', &['朋']),
@@ -331,6 +506,81 @@ const HOMOPHONES: &[(char, &[char])] = &[
     ('轩', &['萱']),
     ('涵', &['寒']),
     ('辉', &['晖']),
+    ('志', &['智']),
+    ('智', &['志']),
+    ('建', &['健']),
+    ('健', &['建']),
+    ('俊', &['骏']),
+    ('斌', &['彬']),
+    ('彬', &['斌']),
+    ('晓', &['小']),
+    ('小', &['晓']),
+    ('文', &['雯']),
+    ('雯', &['文']),
+    ('新', &['欣']),
+    ('鑫', &['欣']),
+    ('佳', &['家']),
+    ('家', &['佳']),
+    ('嘉', &['佳']),
+    ('琪', &['琦', '淇']),
+    ('怡', &['宜']),
+    ('萱', &['轩']),
+    ('菲', &['霏']),
+    ('瑶', &['遥']),
+    ('梓', &['子']),
+    ('子', &['梓']),
+    ('睿', &['锐']),
+    ('凯', &['恺']),
+    ('洋', &['阳']),
+    ('阳', &['洋']),
+    ('琳', &['林']),
+    ('颖', &['莹']),
+    ('倩', &['茜']),
+    ('蕾', &['磊']),
+    ('桂', &['贵']),
+    ('贵', &['桂']),
+    ('玉', &['钰']),
+    ('淑', &['书']),
+    ('书', &['淑']),
+    ('凤', &['风']),
+    ('金', &['锦']),
+    ('锦', &['金']),
+    ('荣', &['蓉']),
+    ('蓉', &['荣']),
+    ('莲', &['连']),
+    ('香', &['湘']),
+    ('美', &['梅']),
+    ('德', &['得']),
+    ('福', &['富']),
+    ('富', &['福']),
+    ('祥', &['翔']),
+    ('翔', &['祥']),
+    ('成', &['诚']),
+    ('生', &['升']),
+    ('清', &['青']),
+    ('青', &['清']),
+    ('东', &['冬']),
+    ('冬', &['东']),
+    ('龙', &['隆']),
+    ('飞', &['非']),
+    ('兵', &['冰']),
+    ('冰', &['兵']),
+    ('宏', &['红', '洪']),
+    ('洪', &['红', '宏']),
+    ('虹', &['红']),
+    ('晶', &['静']),
+    ('慧', &['惠']),
+    ('雅', &['亚']),
+    ('亚', &['雅']),
+    ('思', &['斯']),
+    ('雨', &['宇']),
+    ('国', &['果']),
+    ('永', &['勇']),
+    ('春', &['纯']),
+    ('秋', &['球']),
+    ('娜', &['纳']),
+    ('民', &['敏']),
+    ('林', &['琳', '凌']),
 ];
 
 /// Simplified → traditional forms (as typed by a traditional-script IME or
@@ -414,7 +664,51 @@ const TRADITIONAL: &[(char, char)] = &[
     ('宇', '宇'),
     ('凯', '凱'),
     ('娟', '娟'),
+    ('义', '義'),
+    ('兴', '興'),
+    ('财', '財'),
+    ('顺', '順'),
+    ('银', '銀'),
+    ('爱', '愛'),
+    ('梦', '夢'),
+    ('乐', '樂'),
+    ('书', '書'),
+    ('艺', '藝'),
+    ('帅', '帥'),
+    ('阳', '陽'),
+    ('宁', '寧'),
+    ('瑶', '瑤'),
+    ('莲', '蓮'),
+    ('贞', '貞'),
+    ('卫', '衛'),
+    ('继', '繼'),
+    ('传', '傳'),
+    ('开', '開'),
+    ('绍', '紹'),
+    ('维', '維'),
+    ('洁', '潔'),
+    ('颖', '穎'),
+    ('锋', '鋒'),
+    ('锦', '錦'),
+    ('亲', '親'),
+    ('丰', '豐'),
+    ('忆', '憶'),
+    ('经', '經'),
+    ('俭', '儉'),
+    ('亚', '亞'),
+    ('烨', '燁'),
+    ('钧', '鈞'),
+    ('骁', '驍'),
+    ('琼', '瓊'),
+    ('连', '連'),
 ];
+
+/// Whether a homophone look-alike of `c` is known.
+pub(crate) fn has_homophone(c: char) -> bool {
+    HOMOPHONES
+        .iter()
+        .any(|(k, alts)| *k == c && alts.iter().any(|a| *a != c))
+}
 
 /// A homophone look-alike of `c`, if one is known.
 pub(crate) fn homophone(rng: &mut StdRng, c: char) -> Option<char> {

@@ -30,7 +30,7 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 
 use super::geo::County;
-use super::names::{homophone, traditional};
+use super::names::{has_homophone, homophone, traditional};
 use super::population::{Household, Person};
 use super::util::{cents_grouped, cents_plain, chance, pick};
 use super::writers::{Cell, NumFmt};
@@ -179,14 +179,19 @@ pub(crate) fn name_cell(rng: &mut StdRng, p: &Person, st: &Style) -> String {
     let mut giv: Vec<char> = p.given.chars().collect();
     let x: f64 = rng.random();
     if x < 0.012 {
-        let k = rng.random_range(0..sur.len() + giv.len());
-        let slot = if k < sur.len() {
-            &mut sur[k]
-        } else {
-            &mut giv[k - sur.len()]
-        };
-        if let Some(h) = homophone(rng, *slot) {
-            *slot = h;
+        // One character that has a look-alike, so the rate is the rate of names changed.
+        let slots: Vec<&mut char> = sur
+            .iter_mut()
+            .chain(giv.iter_mut())
+            .filter(|c| has_homophone(**c))
+            .collect();
+        if !slots.is_empty() {
+            let k = rng.random_range(0..slots.len());
+            if let Some(slot) = slots.into_iter().nth(k)
+                && let Some(h) = homophone(rng, *slot)
+            {
+                *slot = h;
+            }
         }
     } else if x < 0.020 {
         sur.iter_mut()

@@ -172,9 +172,18 @@ pub(crate) struct Registry {
     ids: HashSet<u64>,
     next_pid: u64,
     next_hid: u64,
+    names: names::NameModel,
 }
 
 impl Registry {
+    /// An empty registry whose people are named by `names`.
+    pub(crate) fn with_names(names: names::NameModel) -> Self {
+        Self {
+            names,
+            ..Self::default()
+        }
+    }
+
     /// A fresh 18-digit ID number for the region, birth date and gender.
     fn id_number(
         &mut self,
@@ -253,7 +262,7 @@ impl Builder<'_> {
         region: u32,
     ) -> Result<(), SampleError> {
         let birth = birth_for_age(self.rng, age.clamp(0, 100));
-        let mut given = names::given_name(self.rng, male, birth.year());
+        let mut given = names::given_name(self.rng, self.reg.names, male, birth.year());
         // Nobody in a household shares another member's full name.
         for _ in 0..20 {
             if !self
@@ -263,7 +272,7 @@ impl Builder<'_> {
             {
                 break;
             }
-            given = names::given_name(self.rng, male, birth.year());
+            given = names::given_name(self.rng, self.reg.names, male, birth.year());
         }
         let id18 = self.reg.id_number(self.rng, region, birth, male)?;
         let has_phone = match age {

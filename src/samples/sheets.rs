@@ -168,7 +168,7 @@ pub(crate) fn push_footer(
             format!(
                 "{}{}",
                 names::surname(rng),
-                names::given_name(rng, male, 1980)
+                names::given_name(rng, names::NameModel::Census, male, 1980)
             )
         };
         let (a, b) = (officer(rng), officer(rng));
