@@ -381,14 +381,14 @@ pub(crate) fn census_pools() -> Vec<(String, &'static str)> {
 }
 
 /// A character of `pool` drawn with weight 1 / (rank + 8): the first is about
-/// seven times as likely as the last.
+/// five times as likely as the last of 36.
 fn ranked(rng: &mut StdRng, pool: &str) -> char {
-    let n = pool.chars().count();
-    let weights: Vec<f64> = (0..n).map(|r| 1.0 / (r as f64 + 8.0)).collect();
-    let total: f64 = weights.iter().sum();
+    let weight = |rank: usize| 1.0 / (rank as f64 + 8.0);
+    let total: f64 = (0..pool.chars().count()).map(weight).sum();
     let mut x = rng.random::<f64>() * total;
-    for (c, w) in pool.chars().zip(&weights) {
-        if x < *w {
+    for (rank, c) in pool.chars().enumerate() {
+        let w = weight(rank);
+        if x < w {
             return c;
         }
         x -= w;
@@ -653,7 +653,6 @@ const TRADITIONAL: &[(char, char)] = &[
     ('轩', '軒'),
     ('涵', '涵'),
     ('欧', '歐'),
-    ('马', '馬'),
     ('诸', '諸'),
     ('葛', '葛'),
     ('诗', '詩'),
@@ -690,13 +689,7 @@ const TRADITIONAL: &[(char, char)] = &[
     ('颖', '穎'),
     ('锋', '鋒'),
     ('锦', '錦'),
-    ('亲', '親'),
-    ('丰', '豐'),
-    ('忆', '憶'),
-    ('经', '經'),
-    ('俭', '儉'),
     ('亚', '亞'),
-    ('烨', '燁'),
     ('钧', '鈞'),
     ('骁', '驍'),
     ('琼', '瓊'),
