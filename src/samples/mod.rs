@@ -214,7 +214,7 @@ pub fn generate(opts: &SampleOptions, out: &Path) -> Result<SampleSummary, Sampl
     let boost = (2000.0 / n.max(1) as f64).sqrt().clamp(1.0, 5.0);
     let force_scenarios = n < 1000;
     let large = n > 20_000;
-    let mut reg = Registry::with_names(opts.names);
+    let mut reg = Registry::default();
     let mut summary = SampleSummary::default();
     let mut file_counter = 0usize;
     let mut village_cache: Vec<Option<Vec<Vec<Village>>>> = vec![None; COUNTIES.len()];
@@ -242,7 +242,15 @@ pub fn generate(opts: &SampleOptions, out: &Path) -> Result<SampleSummary, Sampl
                 None
             };
             let want = scen.map(Scenario::want).unwrap_or_default();
-            let mut h = population::household(&mut rng, &mut reg, chunk.county, c, villages, want)?;
+            let mut h = population::household(
+                &mut rng,
+                &mut reg,
+                opts.names,
+                chunk.county,
+                c,
+                villages,
+                want,
+            )?;
             let (bits, covered) = simulate::simulate(&mut rng, &mut h, k, scen, &ctx, &mut records);
             truth.household(&h, c, bits, covered)?;
             summary.persons += h.members.len();

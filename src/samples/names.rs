@@ -696,20 +696,12 @@ const TRADITIONAL: &[(char, char)] = &[
     ('连', '連'),
 ];
 
-/// Whether a homophone look-alike of `c` is known.
-pub(crate) fn has_homophone(c: char) -> bool {
-    HOMOPHONES
-        .iter()
-        .any(|(k, alts)| *k == c && alts.iter().any(|a| *a != c))
-}
-
-/// A homophone look-alike of `c`, if one is known.
-pub(crate) fn homophone(rng: &mut StdRng, c: char) -> Option<char> {
+/// The homophone look-alikes of `c` (none when none is known).
+pub(crate) fn homophones(c: char) -> &'static [char] {
     HOMOPHONES
         .iter()
         .find(|(k, _)| *k == c)
-        .map(|(_, alts)| pick(rng, alts))
-        .filter(|a| *a != c)
+        .map_or(&[], |(_, alts)| alts)
 }
 
 /// The traditional form of `c`, or `c` itself.

@@ -30,7 +30,7 @@ use rand::RngExt;
 use rand::rngs::StdRng;
 
 use super::geo::County;
-use super::names::{has_homophone, homophone, traditional};
+use super::names::{homophones, traditional};
 use super::population::{Household, Person};
 use super::util::{cents_grouped, cents_plain, chance, pick};
 use super::writers::{Cell, NumFmt};
@@ -180,18 +180,14 @@ pub(crate) fn name_cell(rng: &mut StdRng, p: &Person, st: &Style) -> String {
     let x: f64 = rng.random();
     if x < 0.012 {
         // One character that has a look-alike, so the rate is the rate of names changed.
-        let slots: Vec<&mut char> = sur
+        let mut slots: Vec<&mut char> = sur
             .iter_mut()
             .chain(giv.iter_mut())
-            .filter(|c| has_homophone(**c))
+            .filter(|c| !homophones(**c).is_empty())
             .collect();
         if !slots.is_empty() {
-            let k = rng.random_range(0..slots.len());
-            if let Some(slot) = slots.into_iter().nth(k)
-                && let Some(h) = homophone(rng, *slot)
-            {
-                *slot = h;
-            }
+            let slot = slots.swap_remove(rng.random_range(0..slots.len()));
+            *slot = pick(rng, homophones(*slot));
         }
     } else if x < 0.020 {
         sur.iter_mut()

@@ -17,7 +17,7 @@ use rand::rngs::StdRng;
 
 use super::SampleError;
 use super::geo::{County, OTHER_PROVINCE_CODES, Place, Village};
-use super::names;
+use super::names::{self, NameModel};
 use super::util::{add_days, age_on, chance, pick, pick_w, reference_date, ymd};
 use crate::normalize::id_number::check_digit;
 
@@ -172,18 +172,9 @@ pub(crate) struct Registry {
     ids: HashSet<u64>,
     next_pid: u64,
     next_hid: u64,
-    names: names::NameModel,
 }
 
 impl Registry {
-    /// An empty registry whose people are named by `names`.
-    pub(crate) fn with_names(names: names::NameModel) -> Self {
-        Self {
-            names,
-            ..Self::default()
-        }
-    }
-
     /// A fresh 18-digit ID number for the region, birth date and gender.
     fn id_number(
         &mut self,
@@ -247,6 +238,7 @@ fn head_age(rng: &mut StdRng) -> i32 {
 struct Builder<'a> {
     rng: &'a mut StdRng,
     reg: &'a mut Registry,
+    names: NameModel,
     home: u32,
     migrant_code: Option<u32>,
     members: Vec<Person>,
@@ -262,7 +254,7 @@ impl Builder<'_> {
         region: u32,
     ) -> Result<(), SampleError> {
         let birth = birth_for_age(self.rng, age.clamp(0, 100));
-        let mut given = names::given_name(self.rng, self.reg.names, male, birth.year());
+        let mut given = names::given_name(self.rng, self.names, male, birth.year());
         // Nobody in a household shares another member's full name.
         for _ in 0..20 {
             if !self
@@ -272,7 +264,7 @@ impl Builder<'_> {
             {
                 break;
             }
-            given = names::given_name(self.rng, self.reg.names, male, birth.year());
+            given = names::given_name(self.rng, self.names, male, birth.year());
         }
         let id18 = self.reg.id_number(self.rng, region, birth, male)?;
         let has_phone = match age {
@@ -306,12 +298,13 @@ impl Builder<'_> {
     }
 }
 
-/// Generates one household in county `c` (index `county`), retrying the shape
-/// until `want` holds (up to a bound; the truth is derived from the result
-/// either way).
+/// Generates one household in county `c` (index `county`), its people named
+/// by `names`, retrying the shape until `want` holds (up to a bound; the truth
+/// is derived from the result either way).
 pub(crate) fn household(
     rng: &mut StdRng,
     reg: &mut Registry,
+    names: NameModel,
     county: usize,
     c: &County,
     villages: &[Vec<Village>],
@@ -319,7 +312,7 @@ pub(crate) fn household(
 ) -> Result<Household, SampleError> {
     let mut last = None;
     for _ in 0..60 {
-        let h = household_once(rng, reg, county, c, villages)?;
+        let h = household_once(rng, reg, names, county, c, villages)?;
         let ok = want.satisfied_by(&h);
         last = Some(h);
         if ok {
@@ -341,6 +334,7 @@ pub(crate) fn household(
 fn household_once(
     rng: &mut StdRng,
     reg: &mut Registry,
+    names: NameModel,
     county: usize,
     c: &County,
     villages: &[Vec<Village>],
@@ -352,6 +346,7 @@ fn household_once(
     let mut b = Builder {
         rng,
         reg,
+        names,
         home: c.code,
         migrant_code,
         members: Vec::new(),
