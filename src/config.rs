@@ -125,6 +125,14 @@ pub struct ServiceSpec {
     /// Folder for the receipts of pulls (default `receipts`); inbox files keep theirs beside
     /// the archived file.
     pub receipts: Option<PathBuf>,
+    /// Address the HTTP API listens on (`127.0.0.1:8080`); `serve --listen` wins. Without it,
+    /// `serve` runs the scheduler and inbox watchers only. Listen on a loopback or internal
+    /// address behind a TLS-terminating proxy: the API speaks plain HTTP.
+    pub listen: Option<String>,
+    /// Where the read audit is kept (`sqlite:PATH` or `postgres://…`); `--audit` and
+    /// `LIFELINE_AUDIT` win. Default: `NAME.audit.db` beside a SQLite registry, the registry's
+    /// own database for PostgreSQL.
+    pub audit: Option<String>,
 }
 
 /// Where the service finds its parts, resolved.
@@ -140,6 +148,10 @@ pub struct ServicePaths {
     pub schedules: PathBuf,
     /// Folder for pull receipts.
     pub receipts: PathBuf,
+    /// Address of the HTTP API, if it is to listen.
+    pub listen: Option<String>,
+    /// Where the read audit is kept, if set in the file.
+    pub audit: Option<String>,
 }
 
 impl ServicePaths {
@@ -151,6 +163,8 @@ impl ServicePaths {
             connectors: PathBuf::from("connectors"),
             schedules: PathBuf::from("schedules"),
             receipts: PathBuf::from("receipts"),
+            listen: None,
+            audit: None,
         }
     }
 
@@ -176,6 +190,8 @@ impl ServicePaths {
             connectors: resolve(spec.connectors, "connectors"),
             schedules: resolve(spec.schedules, "schedules"),
             receipts: resolve(spec.receipts, "receipts"),
+            listen: spec.listen,
+            audit: spec.audit,
         })
     }
 }

@@ -16,6 +16,7 @@
 //! records every run.
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod config;
 pub mod connectors;
 pub mod export;

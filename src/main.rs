@@ -30,6 +30,7 @@ use lifeline::risk::cases::{self, CaseFilter, Status};
 use lifeline::risk::report::{Week, write_weekly_report};
 use std::sync::Arc;
 
+mod access;
 mod serve;
 
 /// lifeline: find households in sudden hardship from the records departments already hold.
@@ -52,8 +53,65 @@ struct Cli {
     /// Risk rules file (default: ./rules/risk.toml if present, else the built-in rules).
     #[arg(long, global = true, env = "LIFELINE_RULES")]
     rules: Option<PathBuf>,
+    /// Read-audit log: sqlite:PATH or postgres://… (default: NAME.audit.db beside a SQLite
+    /// registry, the registry's own database for PostgreSQL).
+    #[arg(long, global = true, env = "LIFELINE_AUDIT", hide_env_values = true)]
+    audit: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Make a key; the key itself is printed once, alone on the last line, and only its hash
+    /// is kept.
+    #[command(
+        after_help = "Example:\n  lifeline keys create red-cross --scope masked --region 341125 --expires-days 365"
+    )]
+    Create {
+        /// Who holds it (letters, digits, '-', '_', '.').
+        name: String,
+        /// full: everything, unmasked, ID-number lookups; masked: masked data only (charity
+        /// partners); cases: unmasked reads and case actions (caseworkers' systems).
+        #[arg(long, value_enum)]
+        scope: lifeline::api::keys::Scope,
+        /// Limit the key to a GB/T 2260 region (county 6, township 9 or village 12 digits).
+        #[arg(long)]
+        region: Option<String>,
+        /// Days until the key stops working (default: never).
+        #[arg(long)]
+        expires_days: Option<u32>,
+        /// Requests per second the key may make (bursts of twice that).
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
+    },
+    /// List keys (never their secrets).
+    List,
+    /// Revoke a key: servers refuse it within two seconds.
+    Revoke {
+        /// The key's name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Walk the hash chain of the whole log; exit 1 if an entry was altered, removed or
+    /// inserted.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum ChangesAction {
+    /// Show the feed's newest cursor, its oldest kept change and its size.
+    Status,
+    /// Remove changes older than the retention; readers behind it must take a new snapshot.
+    #[command(after_help = "Example:\n  lifeline changes prune --keep-days 90")]
+    Prune {
+        /// Keep this many days of changes.
+        #[arg(long)]
+        keep_days: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,8 +185,47 @@ enum Command {
     },
     /// Validate the mappings, connectors and schedules; exit non-zero on any problem.
     Check,
-    /// Run the service: the scheduled jobs and the inbox watchers, until SIGTERM or Ctrl-C.
-    Serve,
+    /// Run the service: the scheduled jobs, the inbox watchers and (with --listen) the HTTP
+    /// API for downstream systems, until SIGTERM or Ctrl-C.
+    #[command(
+        after_help = "Example:\n  lifeline --db sqlite:/srv/lifeline/lifeline.db serve --listen 127.0.0.1:8080"
+    )]
+    Serve {
+        /// Address for the HTTP API (also `listen` in lifeline.toml); without it, no API.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Issue, list and revoke the API keys of downstream systems and charity partners.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// The read audit: who read which personal data, when and why; `audit verify` checks the
+    /// log has not been altered.
+    #[command(
+        after_help = "Examples:\n  lifeline audit --since 2026-12-01 --key red-cross\n  lifeline audit verify"
+    )]
+    Audit {
+        #[command(subcommand)]
+        action: Option<AuditAction>,
+        /// Entries at or after this date or RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only this key's entries.
+        #[arg(long)]
+        key: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// JSON lines instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The change feed downstream systems follow: how far back it goes, pruning.
+    Changes {
+        #[command(subcommand)]
+        action: ChangesAction,
+    },
     /// Run one connector now (an inbox takes every file it holds; an API or database is pulled
     /// from its watermark).
     Sync {
@@ -801,6 +898,35 @@ async fn demo(cli: &Cli, mappings: &MappingSet, samples: Option<PathBuf>) -> Res
 
 async fn run(cli: Cli) -> Result<bool> {
     match cli.command {
+        Command::Keys { action } => {
+            let db = registry_url(&cli.db, &cli.config)?;
+            return access::keys(&db, action).await;
+        }
+        Command::Audit {
+            action,
+            since,
+            key,
+            limit,
+            json,
+        } => {
+            let db = registry_url(&cli.db, &cli.config)?;
+            let audit = match &cli.audit {
+                Some(audit) => audit.clone(),
+                None => match &cli.config {
+                    Some(config) => serve::paths(Some(config))?.audit,
+                    None => None,
+                }
+                .map_or_else(|| lifeline::api::audit::default_audit_url(&db), Ok)?,
+            };
+            return match action {
+                Some(AuditAction::Verify) => access::verify(&audit).await,
+                None => access::list(&audit, since.as_deref(), key.as_deref(), limit, json).await,
+            };
+        }
+        Command::Changes { action } => {
+            let db = registry_url(&cli.db, &cli.config)?;
+            return access::changes(&db, action).await;
+        }
         Command::Flag { as_of, json } => {
             let rules = load_rules(cli.rules.as_deref())?;
             return flag(cli.db.unwrap_or_else(default_db), &rules, as_of, json).await;
@@ -846,17 +972,27 @@ async fn run(cli: Cli) -> Result<bool> {
     };
     let mappings = load_mappings(mappings_dir.as_deref())?;
     match cli.command {
-        Command::Flag { .. } | Command::Cases { .. } | Command::Report { .. } => Ok(true),
+        Command::Flag { .. }
+        | Command::Cases { .. }
+        | Command::Report { .. }
+        | Command::Keys { .. }
+        | Command::Audit { .. }
+        | Command::Changes { .. } => Ok(true),
         Command::Check => serve::check(cli.config.as_deref(), &mappings),
-        Command::Serve => {
+        Command::Serve { listen } => {
             let paths = serve::paths(cli.config.as_deref())?;
             let db = cli.db.or(paths.db.clone()).unwrap_or_else(default_db);
+            let audit = match cli.audit.or(paths.audit.clone()) {
+                Some(audit) => audit,
+                None => lifeline::api::audit::default_audit_url(&db)?,
+            };
+            let listen = listen.or(paths.listen.clone());
             let steps = Arc::new(LifelineSteps::new(
                 load_linkage(cli.linkage.as_deref())?,
                 load_rules(cli.rules.as_deref())?,
                 paths.receipts.join("reports"),
             ));
-            serve::serve(&db, mappings, &paths, steps).await
+            serve::serve(&db, mappings, &paths, steps, listen.as_deref(), &audit).await
         }
         Command::Sync { connector } => {
             let paths = serve::paths(cli.config.as_deref())?;
@@ -1054,6 +1190,15 @@ async fn run(cli: Cli) -> Result<bool> {
             Ok(true)
         }
     }
+}
+
+/// The registry URL: `--db`, else lifeline.toml's `db`, else the default.
+fn registry_url(db: &Option<String>, config: &Option<PathBuf>) -> Result<String> {
+    Ok(match (db, config) {
+        (Some(db), _) => db.clone(),
+        (None, Some(config)) => serve::paths(Some(config))?.db.unwrap_or_else(default_db),
+        (None, None) => default_db(),
+    })
 }
 
 fn main() -> ExitCode {

@@ -92,22 +92,45 @@ pub fn check(config: Option<&Path>, mappings: &MappingSet) -> Result<bool> {
     Ok(true)
 }
 
-/// Runs the service until SIGTERM or Ctrl-C.
+/// Runs the service until SIGTERM or Ctrl-C: the scheduled jobs, the inbox watchers and, when
+/// `listen` is given, the HTTP API.
 pub async fn serve(
     db: &str,
     mappings: MappingSet,
     paths: &ServicePaths,
     steps: Arc<dyn PipelineSteps>,
+    listen: Option<&str>,
+    audit: &str,
 ) -> Result<bool> {
     let (connectors, jobs) = load(paths, &mappings)?;
     let registry = Registry::open(db).await?;
+    let api = match listen {
+        Some(address) => {
+            let state = lifeline::api::ApiState::open(&registry, audit, Default::default()).await?;
+            let listener = lifeline::api::server::bind(address).await?;
+            let local = listener.local_addr()?;
+            Some((Arc::new(state), listener, local))
+        }
+        None => None,
+    };
     eprintln!(
-        "lifeline serve: {} connectors, {} jobs, registry {}; stop with Ctrl-C or SIGTERM",
+        "lifeline serve: {} connectors, {} jobs, registry {}{}; stop with Ctrl-C or SIGTERM",
         connectors.connectors.len(),
         jobs.jobs.len(),
-        lifeline::registry::redact(db)
+        lifeline::registry::redact(db),
+        match &api {
+            Some((_, _, local)) => format!(
+                ", API on http://{local} (audit in {})",
+                lifeline::registry::redact(audit)
+            ),
+            None => String::new(),
+        }
     );
     let (trigger, shutdown) = Shutdown::new();
+    let api_task = api.map(|(state, listener, _)| {
+        let stop = trigger.subscribe();
+        tokio::spawn(lifeline::api::server::run(listener, state, stop))
+    });
     tokio::spawn(async move {
         termination().await;
         eprintln!("lifeline serve: stopping (finishing or rolling back the work in flight)");
@@ -124,6 +147,11 @@ pub async fn serve(
     service
         .serve(Arc::new(SystemClock), shutdown, Observers::default())
         .await?;
+    if let Some(task) = api_task {
+        task.await
+            .context("the API stopped abnormally")?
+            .context("the API failed")?;
+    }
     registry.close().await;
     eprintln!("lifeline serve: stopped");
     Ok(true)

@@ -12,6 +12,8 @@ use lifeline::registry::Registry;
 pub struct TestRegistry {
     pub registry: Registry,
     pub label: String,
+    /// The URL it was opened with.
+    pub url: String,
     drop_database: Option<(String, String)>,
 }
 
@@ -35,11 +37,13 @@ impl TestRegistry {
 /// Every backend the suite runs on: SQLite always, PostgreSQL when `LIFELINE_TEST_POSTGRES`
 /// holds a server URL (CI sets it). Each gets a fresh, empty database.
 pub async fn registries(dir: &Path) -> Vec<TestRegistry> {
+    let sqlite_url = format!("sqlite:{}", dir.join("registry.db").display());
     let mut out = vec![TestRegistry {
-        registry: Registry::open(&format!("sqlite:{}", dir.join("registry.db").display()))
+        registry: Registry::open(&sqlite_url)
             .await
             .expect("open sqlite registry"),
         label: "sqlite".into(),
+        url: sqlite_url,
         drop_database: None,
     }];
     if let Ok(admin_url) = std::env::var("LIFELINE_TEST_POSTGRES") {
@@ -70,6 +74,7 @@ pub async fn registries(dir: &Path) -> Vec<TestRegistry> {
         out.push(TestRegistry {
             registry: Registry::open(&url).await.expect("open postgres registry"),
             label: "postgres".into(),
+            url: url.clone(),
             drop_database: Some((admin_url, name)),
         });
     } else {
