@@ -799,6 +799,39 @@ async fn case_actions_need_the_cases_scope_and_are_recorded_with_who_acted() {
             )
             .await;
         assert_eq!(status, 404);
+        // eight callers move one case at once: exactly one wins, the others are told to look again
+        let raced: i64 = sqlx::query_scalar(
+            "SELECT flag_id FROM risk_flags WHERE status = 'new' AND flag_id <> $1 ORDER BY flag_id",
+        )
+        .bind(flag_id)
+        .fetch_one(test.registry.pool())
+        .await
+        .unwrap();
+        let raced_path = format!("/api/v1/cases/{raced}/transitions");
+        let attempts = (0..8).map(|i| {
+            let body = json!({"to": "verifying", "actor": format!("科员{i}")});
+            api.post(&cases_key, &raced_path, body)
+        });
+        let answers = futures_util::future::join_all(attempts).await;
+        let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{}: {statuses:?} {answers:?}",
+            test.label
+        );
+        assert!(
+            statuses.iter().all(|s| [200, 400, 409].contains(s)),
+            "{statuses:?}"
+        );
+        let transitions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM case_history WHERE flag_id = $1 AND action = 'transition'",
+        )
+        .bind(raced)
+        .fetch_one(test.registry.pool())
+        .await
+        .unwrap();
+        assert_eq!(transitions, 1, "{}: one move in the history", test.label);
         // the change feed carries the case's changes
         let (_, feed) = api.get(Some(&full), "/api/v1/changes?limit=5000").await;
         let case_events = feed["items"]

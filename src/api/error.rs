@@ -68,7 +68,12 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    /// 429: the key's rate is used up.
+    /// 409: the record changed under the caller; it must read it again.
+    pub fn conflict(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
+    /// 429: the key is past its rate.
     pub fn rate_limited(rate: u32) -> ApiError {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

@@ -1,7 +1,7 @@
 //! The routes, the key check every route but `/healthz` goes through, and the handlers.
 //!
 //! A handler reads what the caller's key may see, masks it for a masked key, and hands it to
-//! [`Caller::answer`], which writes the audit entry and only then lets the response go.
+//! `Caller::answer`, which writes the audit entry and only then lets the response go.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -981,6 +981,9 @@ async fn transition(
                 return Err(ApiError::not_found("such case"));
             }
             Err(crate::risk::RiskError::Registry(e)) => return Err(ApiError::from(e)),
+            Err(changed @ crate::risk::RiskError::Changed(_)) => {
+                return Err(ApiError::conflict(changed.to_string()));
+            }
             Err(other) => {
                 return Err(ApiError::bad_request(
                     "invalid_transition",

@@ -394,19 +394,38 @@ async fn current(registry: &Registry, flag_id: i64) -> Result<Current, RiskError
     })
 }
 
+/// Applies a case action read against `seen`: the update holds only if the case still has the
+/// status and unit it had when the action was checked, so that two officers acting at once
+/// (two API calls, a caseworker and the nightly flag run) cannot both move it from the same
+/// state; the later one is refused and must look again.
 async fn record(
     registry: &Registry,
     update_sql: &'static str,
     update_binds: Vec<Option<String>>,
     flag_id: i64,
+    seen: &Current,
     history: Vec<crate::registry::write::Cell>,
 ) -> Result<(), RiskError> {
     let mut tx = registry.pool().begin().await?;
-    let mut query = sqlx::query(update_sql);
+    let n = update_binds.len();
+    let guarded = format!(
+        "{update_sql} AND status = ${} AND responsible_unit = ${}",
+        n + 2,
+        n + 3
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(guarded));
     for bind in update_binds {
         query = query.bind(bind);
     }
-    query.bind(flag_id).execute(&mut *tx).await?;
+    let done = query
+        .bind(flag_id)
+        .bind(seen.status.as_str())
+        .bind(seen.unit.clone())
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Err(RiskError::Changed(flag_id));
+    }
     insert_rows(
         &mut tx,
         registry.backend(),
@@ -437,6 +456,7 @@ pub async fn assign_case(
         "UPDATE risk_flags SET assignee = $1, updated_at = $2 WHERE flag_id = $3",
         vec![Some(assignee.to_string()), Some(now())],
         flag_id,
+        &case,
         history_row(
             flag_id,
             on,
@@ -476,6 +496,7 @@ pub async fn refer_case(
          WHERE flag_id = $3",
         vec![Some(to_unit.trim().to_string()), Some(now())],
         flag_id,
+        &case,
         history_row(
             flag_id,
             on,
@@ -529,6 +550,7 @@ pub async fn transition_case(
             Some(now()),
         ],
         flag_id,
+        &case,
         history_row(
             flag_id,
             on,

@@ -56,6 +56,9 @@ pub enum RiskError {
     /// A request that makes no sense.
     #[error("{0}")]
     Invalid(String),
+    /// Someone else moved the case between reading it and acting on it.
+    #[error("flag {0} changed while this action was being made: look at it again")]
+    Changed(i64),
     /// Writing a report failed.
     #[error("cannot write {path}: {source}")]
     Write {
