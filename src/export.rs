@@ -1,6 +1,7 @@
 //! Exports of the registry for people and downstream systems: CSV (the default, on stdout),
-//! Excel, JSON (an array of objects) and Parquet (through polars). Rows are streamed from the
-//! database; only Parquet, being columnar, holds the table in memory.
+//! Excel, JSON (an array of objects) and Parquet (through polars, in builds with the `parquet`
+//! feature). Rows are streamed from the database; only Parquet, being columnar, holds the table
+//! in memory.
 
 use std::io::Write;
 use std::path::Path;
@@ -41,11 +42,17 @@ pub enum ExportError {
     #[error("cannot write the workbook: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     /// Writing Parquet failed.
+    #[cfg(feature = "parquet")]
     #[error("cannot write parquet: {0}")]
     Parquet(#[from] polars::error::PolarsError),
     /// A format needs a file.
     #[error("{0} output needs --out FILE")]
     NeedsFile(&'static str),
+    /// This build has no Parquet writer.
+    #[error(
+        "this lifeline was built without Parquet support: rebuild it with `cargo build --release --features parquet`, or export csv, json or xlsx"
+    )]
+    NoParquet,
 }
 
 impl From<sqlx::Error> for ExportError {
@@ -387,12 +394,14 @@ impl TableSink for XlsxSink {
     }
 }
 
+#[cfg(feature = "parquet")]
 struct ParquetSink {
     path: std::path::PathBuf,
     columns: Vec<String>,
     data: Vec<Vec<Option<String>>>,
 }
 
+#[cfg(feature = "parquet")]
 impl TableSink for ParquetSink {
     fn header(&mut self, columns: &[&str]) -> Result<(), ExportError> {
         self.columns = columns.iter().map(|c| c.to_string()).collect();
@@ -450,11 +459,14 @@ pub async fn export_table(
             path: path.to_path_buf(),
             row: 0,
         }),
+        #[cfg(feature = "parquet")]
         (Format::Parquet, Some(path)) => Box::new(ParquetSink {
             path: path.to_path_buf(),
             columns: Vec::new(),
             data: Vec::new(),
         }),
+        #[cfg(not(feature = "parquet"))]
+        (Format::Parquet, Some(_)) => return Err(ExportError::NoParquet),
         (Format::Xlsx, None) => return Err(ExportError::NeedsFile("xlsx")),
         (Format::Parquet, None) => return Err(ExportError::NeedsFile("parquet")),
     };

@@ -35,10 +35,15 @@ mod serve;
 
 /// lifeline: find households in sudden hardship from the records departments already hold.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(
+    version,
+    about,
+    after_help = "Examples:\n  lifeline demo\n  lifeline --db sqlite:/srv/lifeline/lifeline.db run --inbox /srv/lifeline/inbox\n  lifeline --db postgres://lifeline@db.example/lifeline serve --listen 127.0.0.1:8080"
+)]
 struct Cli {
     /// Registry database: sqlite:PATH (default sqlite:lifeline.db) or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "LIFELINE_DB")]
+    // the value may hold a password: --help names the variable, never its value
+    #[arg(long, global = true, env = "LIFELINE_DB", hide_env_values = true)]
     db: Option<String>,
     /// Folder of mapping files (default: ./mappings if present, else the built-in mappings).
     #[arg(long, global = true, env = "LIFELINE_MAPPINGS")]
@@ -86,8 +91,10 @@ enum KeysAction {
         rate: u32,
     },
     /// List keys (never their secrets).
+    #[command(after_help = "Example:\n  lifeline keys list")]
     List,
     /// Revoke a key: servers refuse it within two seconds.
+    #[command(after_help = "Example:\n  lifeline keys revoke red-cross")]
     Revoke {
         /// The key's name.
         name: String,
@@ -98,12 +105,14 @@ enum KeysAction {
 enum AuditAction {
     /// Walk the hash chain of the whole log; exit 1 if an entry was altered, removed or
     /// inserted.
+    #[command(after_help = "Example:\n  lifeline audit verify")]
     Verify,
 }
 
 #[derive(Subcommand)]
 enum ChangesAction {
     /// Show the feed's newest cursor, its oldest kept change and its size.
+    #[command(after_help = "Example:\n  lifeline changes status")]
     Status,
     /// Remove changes older than the retention; readers behind it must take a new snapshot.
     #[command(after_help = "Example:\n  lifeline changes prune --keep-days 90")]
@@ -117,6 +126,9 @@ enum ChangesAction {
 #[derive(Subcommand)]
 enum Command {
     /// Ingest Excel/CSV exports (files or folders) into the registry, with a receipt per file.
+    #[command(
+        after_help = "Example:\n  lifeline ingest --receipts receipts/ inbox/卫健委/2026-12住院.xlsx"
+    )]
     Ingest {
         /// Use this mapping instead of detecting one from the headers.
         #[arg(long)]
@@ -132,6 +144,7 @@ enum Command {
         paths: Vec<PathBuf>,
     },
     /// Export the registry.
+    #[command(after_help = "Example:\n  lifeline export flags --format xlsx --out flags.xlsx")]
     Export {
         /// What to export.
         what: ExportWhat,
@@ -143,6 +156,9 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Generate realistic exports of every source, with ground truth.
+    #[command(
+        after_help = "Example:\n  lifeline samples --households 1000 --seed 7 --out /tmp/samples"
+    )]
     Samples {
         /// Number of households.
         #[arg(long, default_value_t = 60)]
@@ -159,12 +175,14 @@ enum Command {
         out: PathBuf,
     },
     /// Ingest the shipped samples into a fresh SQLite registry and show what was found.
+    #[command(after_help = "Example:\n  lifeline demo")]
     Demo {
         /// Folder of exports to use (default: the shipped samples/).
         #[arg(long)]
         samples: Option<PathBuf>,
     },
     /// Evaluate every household against the risk rules and record the flags.
+    #[command(after_help = "Example:\n  lifeline flag --as-of 2026-12-01")]
     Flag {
         /// Evaluation date (default: today).
         #[arg(long)]
@@ -174,16 +192,19 @@ enum Command {
         json: bool,
     },
     /// Work the cases flags open: list, show, assign, refer, transition.
+    #[command(after_help = "Example:\n  lifeline cases list --open --uncovered --unit 定远县")]
     Cases {
         #[command(subcommand)]
         action: CasesAction,
     },
     /// Reports for officers.
+    #[command(after_help = "Example:\n  lifeline report weekly --week 2026-W49 --out reports/")]
     Report {
         #[command(subcommand)]
         report: ReportKind,
     },
     /// Validate the mappings, connectors and schedules; exit non-zero on any problem.
+    #[command(after_help = "Example:\n  lifeline --config /etc/lifeline/lifeline.toml check")]
     Check,
     /// Run the service: the scheduled jobs, the inbox watchers and (with --listen) the HTTP
     /// API for downstream systems, until SIGTERM or Ctrl-C.
@@ -196,6 +217,9 @@ enum Command {
         listen: Option<String>,
     },
     /// Issue, list and revoke the API keys of downstream systems and charity partners.
+    #[command(
+        after_help = "Example:\n  lifeline keys create case-system --scope cases --region 341125"
+    )]
     Keys {
         #[command(subcommand)]
         action: KeysAction,
@@ -222,17 +246,20 @@ enum Command {
         json: bool,
     },
     /// The change feed downstream systems follow: how far back it goes, pruning.
+    #[command(after_help = "Example:\n  lifeline changes status")]
     Changes {
         #[command(subcommand)]
         action: ChangesAction,
     },
     /// Run one connector now (an inbox takes every file it holds; an API or database is pulled
     /// from its watermark).
+    #[command(after_help = "Example:\n  lifeline sync hrss_db")]
     Sync {
         /// Connector name (a file name in connectors/ without .toml).
         connector: String,
     },
     /// Show the latest job runs, their steps, and the deliveries that are overdue.
+    #[command(after_help = "Example:\n  lifeline runs --job nightly --limit 5")]
     Runs {
         /// Only this job.
         #[arg(long)]
@@ -242,6 +269,7 @@ enum Command {
         limit: i64,
     },
     /// The whole pipeline once: ingest the inbox (if given), match, flag.
+    #[command(after_help = "Example:\n  lifeline run --inbox inbox/ --receipts receipts/")]
     Run {
         /// Evaluation date for the flags (default: today).
         #[arg(long)]
@@ -254,22 +282,30 @@ enum Command {
         receipts: PathBuf,
     },
     /// Resolve every ingested mention not yet resolved into persons and households.
+    #[command(after_help = "Example:\n  lifeline match --full")]
     Match {
         /// Re-train the model and re-cluster every mention (IDs stay stable).
         #[arg(long)]
         full: bool,
     },
     /// Show why mentions were linked, field by field.
+    #[command(after_help = "Example:\n  lifeline explain person P000000042")]
     Explain {
         #[command(subcommand)]
         what: ExplainWhat,
     },
     /// The queue of uncertain pairs, and decisions on them.
+    #[command(
+        after_help = "Example:\n  lifeline review accept 17 --by 王科员 --note \"同一人：身份证号录入错一位\""
+    )]
     Review {
         #[command(subcommand)]
         action: ReviewAction,
     },
     /// Run the linkage engine on CSV files: deduplicate one file or link two.
+    #[command(
+        after_help = "Example:\n  lifeline link --spec linkage/febrl4.toml --truth rec_id a.csv b.csv"
+    )]
     Link {
         /// Linkage spec: fields (columns), blocking rules, comparisons (e.g. linkage/febrl4.toml).
         #[arg(long)]
@@ -292,11 +328,13 @@ enum Command {
 #[derive(Subcommand)]
 enum ExplainWhat {
     /// A person: their mentions, the links holding them together, their household.
+    #[command(after_help = "Example:\n  lifeline explain person P000000042")]
     Person {
         /// Person ID (P000000001).
         id: String,
     },
     /// Two mentions (ids from `export links`), compared field by field.
+    #[command(after_help = "Example:\n  lifeline explain pair 1207 3311")]
     Pair {
         /// First mention id.
         a: i64,
@@ -308,12 +346,14 @@ enum ExplainWhat {
 #[derive(Subcommand)]
 enum ReviewAction {
     /// Pairs waiting for a decision (strongest first).
+    #[command(after_help = "Example:\n  lifeline review list")]
     List {
         /// Include decided pairs.
         #[arg(long)]
         all: bool,
     },
     /// The two mentions are the same person (must-link).
+    #[command(after_help = "Example:\n  lifeline review accept 17 --by 王科员")]
     Accept {
         /// Review item id.
         id: i64,
@@ -325,6 +365,9 @@ enum ReviewAction {
         note: Option<String>,
     },
     /// The two mentions are different persons (cannot-link).
+    #[command(
+        after_help = "Example:\n  lifeline review reject 18 --by 王科员 --note \"同名不同人\""
+    )]
     Reject {
         /// Review item id.
         id: i64,
@@ -340,6 +383,7 @@ enum ReviewAction {
 #[derive(Subcommand)]
 enum CasesAction {
     /// List cases: households no programme covers first, then by level and score.
+    #[command(after_help = "Example:\n  lifeline cases list --overdue --unit 定远县炉桥镇")]
     List {
         /// Only this status (new, verifying, assisting, closed, dismissed).
         #[arg(long)]
@@ -361,6 +405,7 @@ enum CasesAction {
         json: bool,
     },
     /// Show a case: reasons, evidence (file, sheet, row) and history.
+    #[command(after_help = "Example:\n  lifeline cases show 42")]
     Show {
         /// Flag id.
         flag_id: i64,
@@ -369,6 +414,7 @@ enum CasesAction {
         json: bool,
     },
     /// Assign a case to an officer.
+    #[command(after_help = "Example:\n  lifeline cases assign 42 --to 李四 --by 王科员")]
     Assign {
         /// Flag id.
         flag_id: i64,
@@ -379,6 +425,9 @@ enum CasesAction {
         action: ActionArgs,
     },
     /// Refer a case to another unit (转介); the history keeps where it came from.
+    #[command(
+        after_help = "Example:\n  lifeline cases refer 42 --to 定远县民政局 --note \"需县级统筹\" --by 王科员"
+    )]
     Refer {
         /// Flag id.
         flag_id: i64,
@@ -392,6 +441,9 @@ enum CasesAction {
         action: ActionArgs,
     },
     /// Move a case to another status (dismissed needs --note with the reason).
+    #[command(
+        after_help = "Example:\n  lifeline cases transition 42 verifying --by 王科员 --note \"已电话联系\""
+    )]
     Transition {
         /// Flag id.
         flag_id: i64,
@@ -418,6 +470,7 @@ struct ActionArgs {
 #[derive(Subcommand)]
 enum ReportKind {
     /// The weekly statistics (周报): Excel workbook and HTML page with charts.
+    #[command(after_help = "Example:\n  lifeline report weekly --out reports/")]
     Weekly {
         /// ISO week such as 2026-W45 (default: the current week).
         #[arg(long)]
@@ -1248,6 +1301,56 @@ fn describe(error: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::describe;
+
+    /// `lifeline --help` and the help of every subcommand end with an example that parses.
+    #[test]
+    fn every_help_ends_with_an_example_that_parses() {
+        use clap::{CommandFactory, Parser};
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            let help = command
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let examples: Vec<&str> = help
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("lifeline "))
+                .collect();
+            if examples.is_empty() {
+                missing.push(path.to_string());
+            }
+            for example in examples {
+                let mut words = vec!["lifeline".to_string()];
+                let mut quoted = String::new();
+                for word in example.split(' ') {
+                    if !quoted.is_empty() {
+                        quoted.push(' ');
+                        quoted.push_str(word);
+                        if word.ends_with('"') {
+                            words.push(quoted.trim_matches('"').to_string());
+                            quoted.clear();
+                        }
+                    } else if word.starts_with('"') && !word[1..].ends_with('"') {
+                        quoted = word.to_string();
+                    } else {
+                        words.push(word.trim_matches('"').to_string());
+                    }
+                }
+                if let Err(error) = super::Cli::try_parse_from(&words) {
+                    missing.push(format!("{path}: {example}: {error}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                if sub.get_name() != "help" {
+                    walk(sub, &format!("{path} {}", sub.get_name()), missing);
+                }
+            }
+        }
+        let command = super::Cli::command();
+        command.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&command, "lifeline", &mut missing);
+        assert!(missing.is_empty(), "no example that parses: {missing:#?}");
+    }
 
     #[test]
     fn a_cause_the_message_already_names_is_not_repeated() {

@@ -473,16 +473,55 @@ async fn html_table_saved_as_xls_after_blank_line_or_bom_is_recognised() {
 }
 
 #[tokio::test]
-async fn password_protected_xlsx_fails_with_advice() {
+async fn password_protected_workbooks_fail_with_advice() {
     let env = Env::new().await;
-    let bad = env.input("a_password_protected.xlsx");
-    std::fs::copy(fixture("password_protected.xlsx"), &bad).expect("copy fixture");
+    let xlsx = env.input("a_password_protected.xlsx");
+    std::fs::copy(fixture("password_protected.xlsx"), &xlsx).expect("copy fixture");
+    let ods = env.write("b_password_protected.ods", &encrypted_ods());
     let good = env.write("z_good.csv", good_csv().as_bytes());
-    let receipts = env.ingest(&[bad, good]).await;
-    env.assert_failed(&receipts[0], &["password-protected", "without a password"])
-        .await;
-    env.assert_ingested(&receipts[1], GOOD_ROWS).await;
+    let receipts = env.ingest(&[xlsx, ods, good]).await;
+    for receipt in &receipts[..2] {
+        env.assert_failed(receipt, &["password-protected", "without a password"])
+            .await;
+    }
+    env.assert_ingested(&receipts[2], GOOD_ROWS).await;
     env.assert_stored(1, GOOD_ROWS as i64).await;
+}
+
+/// An OpenDocument spreadsheet saved with a password, as LibreOffice writes one: the mimetype
+/// and manifest in the clear, the manifest describing each part's encryption, content.xml
+/// unreadable. Regression: this said "damaged or truncated" where .xlsx says
+/// "password-protected".
+fn encrypted_ods() -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    writer.start_file("mimetype", stored).unwrap();
+    writer
+        .write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    writer.start_file("META-INF/manifest.xml", stored).unwrap();
+    writer
+        .write_all(
+            br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
+ <manifest:file-entry manifest:full-path="/" manifest:version="1.3" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="2841">
+  <manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k" manifest:checksum="k0bq3mS2dsn1d3KuyN9eXwhEMrJ6Xw0YJp5kzZ4Kd+4=">
+   <manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc" manifest:initialisation-vector="n3ddQp2X0s3r0cwwYq1q8w=="/>
+   <manifest:start-key-generation manifest:start-key-generation-name="http://www.w3.org/2000/09/xmldsig#sha256" manifest:key-size="32"/>
+   <manifest:key-derivation manifest:key-derivation-name="PBKDF2" manifest:key-size="32" manifest:iteration-count="100000" manifest:salt="0f1ykGk4vL3eYy3b5yv0Rg=="/>
+  </manifest:encryption-data>
+ </manifest:file-entry>
+</manifest:manifest>"#,
+        )
+        .unwrap();
+    writer.start_file("content.xml", stored).unwrap();
+    let noise: Vec<u8> = (0..2848u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    writer.write_all(&noise).unwrap();
+    writer.finish().unwrap().into_inner()
 }
 
 /// A sheet part that inflates to 2.2 GB (the zip directory says so) is refused from the
@@ -1224,6 +1263,13 @@ async fn id_numbers_typed_as_numbers_are_precision_lost() {
     assert!(
         receipts[0].rejects_workbook.is_some(),
         "value issues go to the rejects workbook"
+    );
+    // regression: the receipt named a rejects workbook for a file with no rejected row without
+    // saying what is in it
+    let summary = receipts[0].summary();
+    assert!(
+        summary.contains("(rows rejected: 0, values dropped or doubtful: 1)"),
+        "{summary}"
     );
 }
 

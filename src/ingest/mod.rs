@@ -357,6 +357,11 @@ impl<'a> Ingestor<'a> {
         {
             let path = dir.join(format!("{stem}.rejects.xlsx"));
             match rejects::write_rejects_workbook(self.registry, Some(file_id), &path).await {
+                Ok(0) => {
+                    // issues the rejects table does not hold (notes of a sheet): no workbook
+                    // of headers only for the officer to open
+                    let _ = std::fs::remove_file(&path);
+                }
                 Ok(_) => receipt.rejects_workbook = Some(path.display().to_string()),
                 Err(error) => {
                     tracing::warn!(file = %path.display(), %error, "cannot write the rejects workbook")

@@ -219,7 +219,11 @@ impl Receipt {
             }
         }
         if let Some(workbook) = &self.rejects_workbook {
-            text.push_str(&format!("\n  rejects: {workbook}"));
+            let dropped: u64 = self.sheets.iter().map(|s| s.values_with_issues).sum();
+            text.push_str(&format!(
+                "\n  rejects: {workbook} (rows rejected: {}, values dropped or doubtful: {dropped})",
+                self.rows_rejected
+            ));
         }
         text
     }

@@ -38,6 +38,9 @@ pub fn read_workbook(
         }
         FileFormat::Ods => {
             check_zip_parts(path, limits)?;
+            if is_encrypted_ods(path)? {
+                return Err(ReadError::PasswordProtected);
+            }
             let workbook = calamine::open_workbook::<calamine::Ods<_>, _>(path)
                 .map_err(|e| ReadError::Corrupt(e.to_string()))?;
             info.stopped = read_ranges(workbook, limits, sink)?;
@@ -76,6 +79,24 @@ fn worksheets(sheets: &[calamine::Sheet]) -> Vec<(SheetMeta, String)> {
             )
         })
         .collect()
+}
+
+/// Whether an OpenDocument file is encrypted: its manifest then describes how each part was
+/// encrypted (`manifest:encryption-data`), and calamine would only see a damaged content.xml.
+fn is_encrypted_ods(path: &Path) -> Result<bool, ReadError> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(BufReader::new(File::open(path)?))
+        .map_err(|e| ReadError::Corrupt(format!("not a readable zip archive: {e}")))?;
+    let Ok(manifest) = archive.by_name("META-INF/manifest.xml") else {
+        return Ok(false);
+    };
+    let mut text = Vec::new();
+    // a manifest lists a few dozen parts; its size was bounded by check_zip_parts already
+    manifest
+        .take(4 << 20)
+        .read_to_end(&mut text)
+        .map_err(|e| ReadError::Corrupt(format!("META-INF/manifest.xml: {e}")))?;
+    Ok(text.windows(15).any(|w| w == b"encryption-data"))
 }
 
 /// Refuses archives whose parts would inflate past the limits, using the sizes declared in the
