@@ -450,20 +450,47 @@ const PERSON_COLUMNS: &str = "person_id, household_id, household_role, name, id_
      birth_date, phone, address, region_code, mentions";
 
 fn person_from(row: &sqlx::any::AnyRow) -> Result<PersonView, sqlx::Error> {
+    person_at(row, 0)
+}
+
+/// The person whose `PERSON_COLUMNS` start at column `at`.
+fn person_at(row: &sqlx::any::AnyRow, at: usize) -> Result<PersonView, sqlx::Error> {
     Ok(PersonView {
-        person_id: row.try_get(0)?,
-        household_id: row.try_get(1)?,
-        household_role: row.try_get(2)?,
-        name: row.try_get(3)?,
-        id_number: row.try_get(4)?,
-        gender: row.try_get(5)?,
-        birth_date: row.try_get(6)?,
-        phone: row.try_get(7)?,
-        address: row.try_get(8)?,
-        region_code: row.try_get(9)?,
-        mentions: row.try_get(10)?,
+        person_id: row.try_get(at)?,
+        household_id: row.try_get(at + 1)?,
+        household_role: row.try_get(at + 2)?,
+        name: row.try_get(at + 3)?,
+        id_number: row.try_get(at + 4)?,
+        gender: row.try_get(at + 5)?,
+        birth_date: row.try_get(at + 6)?,
+        phone: row.try_get(at + 7)?,
+        address: row.try_get(at + 8)?,
+        region_code: row.try_get(at + 9)?,
+        mentions: row.try_get(at + 10)?,
     })
 }
+
+/// The columns of `SUMMARY_SELECT`: a household's members follow them in
+/// `household_detail`'s one query.
+const SUMMARY_COLUMNS: usize = 16;
+
+/// A household's summary columns, then its members' `PERSON_COLUMNS`, a row per member.
+static DETAIL_SELECT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let members = PERSON_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{} LEFT JOIN persons m ON m.household_id = h.household_id \
+         WHERE h.household_id = $1 ORDER BY m.person_id",
+        SUMMARY_SELECT.replacen(
+            " FROM households h",
+            &format!(", {members} FROM households h"),
+            1
+        )
+    )
+});
 
 /// One household with its members, flag (rules, evidence) and case, if `region` (when given)
 /// contains it.
@@ -474,30 +501,27 @@ pub async fn household_detail(
     today: NaiveDate,
 ) -> Result<Option<HouseholdDetail>, RegistryError> {
     let pool = registry.pool();
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SUMMARY_SELECT} WHERE h.household_id = $1"
-    )))
-    .bind(household_id)
-    .fetch_optional(pool)
-    .await?;
-    let Some(row) = row else {
+    // the household and its members in one statement: a lookup is mostly waiting on the
+    // database's hand-overs, one per statement and row
+    let rows = sqlx::query(sqlx::AssertSqlSafe(DETAIL_SELECT.as_str()))
+        .bind(household_id)
+        .fetch_all(pool)
+        .await?;
+    let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let household = summary_from(&row, today)?;
+    let household = summary_from(row, today)?;
     if let Some(region) = region
         && !region.contains(household.region_code.as_deref())
     {
         return Ok(None);
     }
-    let members = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PERSON_COLUMNS} FROM persons WHERE household_id = $1 ORDER BY person_id"
-    )))
-    .bind(household_id)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(person_from)
-    .collect::<Result<Vec<_>, _>>()?;
+    let mut members = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if row.try_get::<Option<String>, _>(SUMMARY_COLUMNS)?.is_some() {
+            members.push(person_at(row, SUMMARY_COLUMNS)?);
+        }
+    }
     let (flag_detail, case) = match &household.flag {
         Some(flag) => {
             let (detail, case) = flag_and_case(registry, flag.clone()).await?;
