@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn id_numbers_keep_six_and_four() {
         assert_eq!(mask_id_number("34112519850403123X"), "341125********123X");
-        assert_eq!(mask_id_number("341125850403123"), "341125*****0123");
+        assert_eq!(mask_id_number("341125850403123"), "341125*****3123");
         assert_eq!(mask_id_number("12345"), "*****");
         assert!(!contains_full_id_number(&mask_id_number(
             "341125198504031234"

@@ -148,18 +148,52 @@ struct Checkpoint {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
-/// Strips a password from a URL for messages.
+/// Strips secrets from a URL for messages and logs: the password of `user:password@`, and the
+/// value of any query parameter whose name says it holds one (`password`, `sslpassword`,
+/// `api_key`, `token`, `secret`…).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match (base.find("://"), base.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
+            let credentials = &base[scheme + 3..at];
             match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_string(),
+                Some((user, _)) => format!("{}{user}:***{}", &base[..scheme + 3], &base[at..]),
+                None => base.to_string(),
             }
         }
-        _ => url.to_string(),
+        _ => base.to_string(),
+    };
+    if let Some(query) = query {
+        out.push('?');
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|part| match part.split_once('=') {
+                Some((name, _)) if is_secret_name(name) => format!("{name}=***"),
+                _ => part.to_string(),
+            })
+            .collect();
+        out.push_str(&parts.join("&"));
     }
+    out
+}
+
+/// Whether a parameter of this name carries a credential.
+fn is_secret_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [
+        "pass",
+        "secret",
+        "token",
+        "key",
+        "auth",
+        "signature",
+        "credential",
+    ]
+    .iter()
+    .any(|word| name.contains(word))
 }
 
 impl Registry {
@@ -434,4 +468,36 @@ impl Table {
 /// The current time as RFC 3339 text, as stored in the registry.
 pub fn now() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::redact;
+
+    /// Regression: `?password=` in a database URL reached logs and run history as it was.
+    #[test]
+    fn secrets_in_the_query_are_redacted_too() {
+        assert_eq!(
+            redact("postgres://lifeline:s3cret@db/lifeline?sslmode=require"),
+            "postgres://lifeline:***@db/lifeline?sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://lifeline@db/lifeline?password=s3cret&sslmode=verify-full"),
+            "postgres://lifeline@db/lifeline?password=***&sslmode=verify-full"
+        );
+        assert_eq!(
+            redact("mysql://root@db/hr?sslpassword=a&application_name=lifeline"),
+            "mysql://root@db/hr?sslpassword=***&application_name=lifeline"
+        );
+        assert_eq!(
+            redact("https://api.example/v1/houses?api_key=k1&page=2&access_token=t"),
+            "https://api.example/v1/houses?api_key=***&page=2&access_token=***"
+        );
+        // an @ in the query is not the end of credentials
+        assert_eq!(
+            redact("postgres://db/x?user=a@b&password=p"),
+            "postgres://db/x?user=a@b&password=***"
+        );
+        assert_eq!(redact("sqlite:lifeline.db"), "sqlite:lifeline.db");
+    }
 }
