@@ -34,6 +34,17 @@ pub mod schedule;
 pub mod service;
 pub mod shutdown;
 
+/// Makes every file this process creates readable by its owner only (umask 077): the registry,
+/// its audit log, receipts, rejects workbooks, exports and reports hold ID numbers, diagnoses
+/// and deaths. Call it first thing in `main`.
+pub fn keep_files_private() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask and cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 /// Turns transparent huge pages off for this process (Linux; elsewhere it does nothing).
 ///
 /// mimalloc asks the kernel for huge pages on its arenas. On the virtual machines lifeline runs

@@ -1256,6 +1256,7 @@ fn registry_url(db: &Option<String>, config: &Option<PathBuf>) -> Result<String>
 
 fn main() -> ExitCode {
     lifeline::disable_transparent_huge_pages();
+    lifeline::keep_files_private();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LIFELINE_LOG")

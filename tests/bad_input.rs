@@ -1683,6 +1683,27 @@ fn command_exit_status_tells_whether_every_file_was_processed() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no mapping named"), "{stderr}");
+
+    // Regression: the registry, receipts and rejects workbooks (ID numbers, diagnoses) were
+    // written readable by every user of the machine (0644).
+    use std::os::unix::fs::PermissionsExt;
+    let mut written = vec![dir.path().join("r.db")];
+    for entry in std::fs::read_dir(&receipts).expect("receipts folder") {
+        written.push(entry.expect("entry").path());
+    }
+    assert!(
+        written
+            .iter()
+            .any(|p| p.to_string_lossy().ends_with(".rejects.xlsx")),
+        "{written:?}"
+    );
+    for path in written.iter().chain([&receipts]) {
+        let mode = std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{} is {:o}", path.display(), mode & 0o777);
+    }
 }
 
 /// Keeps the fixtures small enough to commit.

@@ -62,7 +62,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-rss_mb() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+# peak resident memory, and the part of today's that is the process's own (not the registry file
+# SQLite maps into memory, which the page cache holds either way)
+rss_mb() {
+  awk '/VmHWM/ {peak = $2} /RssAnon/ {anon = $2} END {printf "%.0f anon_now_mb=%.0f", peak / 1024, anon / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"
+}
 
 bench_backend() {
   local backend="$1" db audit
