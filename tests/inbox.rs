@@ -198,6 +198,50 @@ async fn files_dropped_while_the_service_runs_are_taken_once_complete() {
     }
 }
 
+/// Regression: a symbolic link in the inbox to a file outside it was ingested when a
+/// filesystem event named it (and skipped when a rescan found it).
+#[tokio::test]
+async fn links_in_the_inbox_are_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let outside = dir.path().join("另一个县.csv");
+    std::fs::write(&outside, format!("{HEADER}{}", health_rows(1, 5))).unwrap();
+    for test in common::registries(dir.path()).await {
+        let registry = &test.registry;
+        let mut watching = watch(registry, dir.path(), &inbox, 0.3);
+        // the link is made once the watcher runs, so that an event names it
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        std::os::unix::fs::symlink(&outside, inbox.join("链接.csv")).unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        std::fs::write(
+            inbox.join("住院.csv"),
+            format!("{HEADER}{}", health_rows(100, 101)),
+        )
+        .unwrap();
+        let receipt = next_receipt(&mut watching).await;
+        assert_eq!(receipt.file, "住院.csv", "{}: {receipt:?}", test.label);
+        assert_eq!(receipt.rows_accepted, 2);
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        assert!(
+            watching.receipts.try_recv().is_err(),
+            "{}: the link was taken",
+            test.label
+        );
+        assert_eq!(registry.count(Table::Records).await.unwrap(), 2);
+        assert!(inbox.join("链接.csv").is_symlink(), "the link stays");
+        assert!(outside.exists(), "the file it names is not moved");
+        watching.trigger.trigger();
+        tokio::time::timeout(Duration::from_secs(10), watching.task)
+            .await
+            .expect("the watcher stops on shutdown")
+            .unwrap();
+        std::fs::remove_dir_all(&inbox).unwrap();
+        std::fs::create_dir_all(&inbox).unwrap();
+        test.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn a_restart_in_the_middle_of_a_file_neither_loses_nor_duplicates_it() {
     let dir = tempfile::tempdir().unwrap();

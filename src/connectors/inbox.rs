@@ -172,7 +172,8 @@ impl InboxConfig {
     }
 
     fn is_candidate(&self, path: &Path) -> bool {
-        path.starts_with(&self.path)
+        is_regular_file(path)
+            && path.starts_with(&self.path)
             && !path.starts_with(&self.archive)
             && !path.starts_with(&self.failed)
             && !path.starts_with(self.staging())
@@ -243,6 +244,16 @@ impl InboxConfig {
         file: &Path,
         report: &mut SyncReport,
     ) -> Result<(), ConnectorError> {
+        if !is_regular_file(file) {
+            // a link can name any file the service may read (another county's export, the
+            // registry itself): only files put in the inbox are taken
+            tracing::warn!(connector = %connector.name, file = %file.display(), "not a regular file (a link, a device or a pipe): left alone");
+            report.notes.push(format!(
+                "{}: not a regular file (a link, a device or a pipe): left alone; copy the file itself into the inbox",
+                file.display()
+            ));
+            return Ok(());
+        }
         let staging = self.staging().join("receipts");
         let stat_before = stat(file);
         let receipt = {
@@ -399,6 +410,11 @@ fn start_watcher(
         return None;
     }
     Some(watcher)
+}
+
+/// Whether `path` itself is a regular file: symbolic links are not followed.
+fn is_regular_file(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
 }
 
 type Stat = Option<(u64, SystemTime)>;
