@@ -524,6 +524,54 @@ fn encrypted_ods() -> Vec<u8> {
     writer.finish().unwrap().into_inner()
 }
 
+/// Regression: a CSV with one quote never closed was "ingested, 0 rows" with exit 0 at 1 GB of
+/// memory (the rest of the file read as one value), and its hash then made the mended file a
+/// duplicate. Now it is a damaged file, found within the first MiB after the quote.
+#[tokio::test]
+async fn a_quote_never_closed_is_a_damaged_file_found_in_bounded_memory() {
+    let _one_at_a_time = MEMORY.lock().await;
+    let env = Env::new().await;
+    let mut text = String::from("姓名,身份证号,入院日期,个人自付\n");
+    text.push_str(&format!(
+        "张三,{},2026-01-02,\"100.50\n",
+        id18("34112519850403123")
+    ));
+    let row = format!("李四,{},2026-02-03,88\n", id18("34112519900715234"));
+    while text.len() < 64 << 20 {
+        text.push_str(&row);
+    }
+    let bad = env.write("a_open_quote.csv", text.as_bytes());
+    // a quote opened near the end, the file cut short after it
+    let short = format!(
+        "{}王五,{},2026-03-04,\"12\n赵六,{},2026-03-05,9\n",
+        good_csv(),
+        id18("34112519750101345"),
+        id18("34112519800202456")
+    );
+    let cut = env.write("b_cut_short.csv", short.as_bytes());
+    let good = env.write("z_good.csv", good_csv().as_bytes());
+    reset_peak_rss();
+    let before = peak_rss_kb();
+    let receipts = env.ingest(&[bad, cut, good]).await;
+    let grown_mb = peak_rss_kb().saturating_sub(before) / 1024;
+    env.assert_failed(&receipts[0], &["line 2", "never closed"])
+        .await;
+    env.assert_failed(&receipts[1], &["line 4", "never closed"])
+        .await;
+    env.assert_ingested(&receipts[2], GOOD_ROWS).await;
+    assert!(grown_mb < 200, "reading grew memory by {grown_mb} MB");
+    // the mended file is taken, not a duplicate of the damaged one
+    let mended = env.write("c_mended.csv", short.replace("\"12", "12").as_bytes());
+    let receipts = env.ingest(&[mended]).await;
+    assert_eq!(
+        receipts[0].status,
+        FileStatus::Ingested,
+        "{}",
+        receipts[0].summary()
+    );
+    assert_eq!(receipts[0].rows_accepted, 4);
+}
+
 /// A sheet part that inflates to 2.2 GB (the zip directory says so) is refused from the
 /// directory, before anything is inflated: quickly and in little memory.
 #[tokio::test]

@@ -31,6 +31,11 @@ pub struct ReadLimits {
     pub max_ratio: u64,
     /// Most columns read from one row; cells beyond are ignored.
     pub max_columns: usize,
+    /// Largest CSV record (one row, quoted line breaks included): a longer one is a quote that
+    /// is never closed, and the file is refused as damaged before it fills memory.
+    pub max_csv_record_bytes: u64,
+    /// Most line breaks inside one quoted CSV field (an address typed on two lines has one).
+    pub max_csv_field_lines: usize,
 }
 
 impl Default for ReadLimits {
@@ -40,6 +45,8 @@ impl Default for ReadLimits {
             max_sheet_bytes: 8 << 30,
             max_ratio: 250,
             max_columns: 512,
+            max_csv_record_bytes: 1 << 20,
+            max_csv_field_lines: 50,
         }
     }
 }

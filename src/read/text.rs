@@ -203,19 +203,35 @@ fn decoded_reader(path: &Path, detected: DetectedEncoding) -> Result<impl Read, 
 /// Passes decoded text through, noting the offset of every line feed so that the line a record
 /// starts on can be told exactly. Offsets are dropped once records pass them, so memory is
 /// bounded by the csv reader's read-ahead.
+/// It also refuses to read on once the record being read passes `max_record` bytes, so that a
+/// quote never closed cannot make the rest of the file one field held in memory.
 struct LineTracker<R> {
     inner: R,
     offset: u64,
     newlines: Rc<RefCell<VecDeque<u64>>>,
+    /// Offsets of the double quotes, kept the same way.
+    quotes: Rc<RefCell<VecDeque<u64>>>,
+    /// Where the record being read starts (set after each record).
+    record_start: Rc<std::cell::Cell<u64>>,
+    max_record: u64,
 }
+
+/// The message of the error [`LineTracker`] gives for a record past its limit.
+const RECORD_TOO_LONG: &str = "record too long";
 
 impl<R: Read> Read for LineTracker<R> {
     fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        if self.offset.saturating_sub(self.record_start.get()) > self.max_record {
+            return Err(std::io::Error::other(RECORD_TOO_LONG));
+        }
         let n = self.inner.read(buffer)?;
         let mut newlines = self.newlines.borrow_mut();
+        let mut quotes = self.quotes.borrow_mut();
         for (index, byte) in buffer[..n].iter().enumerate() {
             if *byte == b'\n' {
                 newlines.push_back(self.offset + index as u64);
+            } else if *byte == b'"' {
+                quotes.push_back(self.offset + index as u64);
             }
         }
         self.offset += n as u64;
@@ -244,6 +260,8 @@ pub fn read_text(
         stopped: false,
     };
     let newlines = Rc::new(RefCell::new(VecDeque::new()));
+    let quotes = Rc::new(RefCell::new(VecDeque::new()));
+    let record_start = Rc::new(std::cell::Cell::new(0u64));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -255,6 +273,9 @@ pub fn read_text(
             inner: decoded_reader(path, detected)?,
             offset: 0,
             newlines: Rc::clone(&newlines),
+            quotes: Rc::clone(&quotes),
+            record_start: Rc::clone(&record_start),
+            max_record: limits.max_csv_record_bytes,
         });
     // Line numbers are counted here, not taken from the csv crate, whose count drifts after
     // blank lines: a line number is the one an officer sees in a text editor.
@@ -274,6 +295,19 @@ pub fn read_text(
             Ok(false) => break,
             Ok(true) => {}
             Err(error) => {
+                if let csv::ErrorKind::Io(io) = error.kind()
+                    && io.to_string() == RECORD_TOO_LONG
+                {
+                    return Err(ReadError::Csv {
+                        line: lines_before + 1,
+                        message: format!(
+                            "the row starting here runs on for more than {} MiB: a quote (\") \
+                             that is never closed makes the rest of the file one value; close it \
+                             or remove it and resend the file",
+                            limits.max_csv_record_bytes >> 20
+                        ),
+                    });
+                }
                 let line = error.position().map(|p| p.line()).unwrap_or(0);
                 return Err(ReadError::Csv {
                     line,
@@ -286,6 +320,7 @@ pub fn read_text(
         // lines earlier as its quoted fields hold line breaks. (The start position the csv crate
         // reports lies before any blank lines it skipped.)
         let end = reader.position().byte();
+        record_start.set(end);
         let mut terminated = false;
         {
             let mut newlines = newlines.borrow_mut();
@@ -308,6 +343,50 @@ pub fn read_text(
             .map(|f| f.bytes().filter(|&b| b == b'\n').count() as u64)
             .sum();
         let line = last_line.saturating_sub(inner).max(1);
+        // quotes come in pairs (an opening and a closing one, or a doubled one inside): an odd
+        // count in a record whose values hold line breaks is a quote still open at the end of
+        // the file, which took the rows after it into one value
+        let mut quote_count = 0usize;
+        {
+            let mut quotes = quotes.borrow_mut();
+            while quotes.front().is_some_and(|&offset| offset < end) {
+                quotes.pop_front();
+                quote_count += 1;
+            }
+        }
+        if inner > 0 && quote_count % 2 == 1 {
+            // the file's last line feed is inside the open value, not the end of a line
+            let ends_open = record.iter().next_back().is_some_and(|f| f.ends_with('\n'));
+            let line = if ends_open && terminated {
+                line + 1
+            } else {
+                line
+            };
+            return Err(ReadError::Csv {
+                line,
+                message: format!(
+                    "a quote (\") opened on this line is never closed: the file ends inside it, \
+                     and lines {line}–{last_line} would be read as one value (the file may be cut \
+                     short); close the quote or remove it and resend the file"
+                ),
+            });
+        }
+        if let Some((column, field)) = record
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.bytes().filter(|&b| b == b'\n').count() > limits.max_csv_field_lines)
+        {
+            let lines = field.bytes().filter(|&b| b == b'\n').count();
+            return Err(ReadError::Csv {
+                line,
+                message: format!(
+                    "column {} holds {lines} line breaks (lines {line}–{last_line}): a quote (\") \
+                     that is never closed joins the rows after it into one value; close it or \
+                     remove it and resend the file",
+                    column + 1
+                ),
+            });
+        }
         cells.clear();
         cells.extend(record.iter().take(limits.max_columns).map(|field| {
             let field = field.strip_suffix('\r').unwrap_or(field);
