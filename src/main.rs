@@ -357,8 +357,8 @@ enum ReviewAction {
     Accept {
         /// Review item id.
         id: i64,
-        /// Who decides.
-        #[arg(long, env = "USER", default_value = "unknown")]
+        /// Who decides: a person's name, recorded with the decision (or LIFELINE_OFFICER).
+        #[arg(long, env = "LIFELINE_OFFICER")]
         by: String,
         /// Why.
         #[arg(long)]
@@ -371,8 +371,8 @@ enum ReviewAction {
     Reject {
         /// Review item id.
         id: i64,
-        /// Who decides.
-        #[arg(long, env = "USER", default_value = "unknown")]
+        /// Who decides: a person's name, recorded with the decision (or LIFELINE_OFFICER).
+        #[arg(long, env = "LIFELINE_OFFICER")]
         by: String,
         /// Why.
         #[arg(long)]
@@ -459,8 +459,10 @@ enum CasesAction {
 
 #[derive(clap::Args)]
 struct ActionArgs {
-    /// Who acts (recorded in the history).
-    #[arg(long, env = "LIFELINE_OFFICER", default_value = "lifeline")]
+    /// Who acts: a person's name, recorded in the history (首问负责: the first to act on a case
+    /// answers for it), or LIFELINE_OFFICER. There is no default: a login name or "lifeline"
+    /// does not say who took the case.
+    #[arg(long, env = "LIFELINE_OFFICER")]
     by: String,
     /// Date of the action (default: today).
     #[arg(long)]
@@ -1302,6 +1304,29 @@ fn describe(error: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::describe;
+
+    /// Regression: case actions and review decisions were recorded under `$USER` (a login such
+    /// as root) or "lifeline" when no officer was named.
+    #[test]
+    fn acting_on_a_case_or_a_pair_needs_a_name() {
+        use clap::Parser;
+        if std::env::var_os("LIFELINE_OFFICER").is_some() {
+            return;
+        }
+        for args in [
+            &["lifeline", "cases", "assign", "42", "--to", "李四"][..],
+            &["lifeline", "cases", "transition", "42", "verifying"],
+            &["lifeline", "review", "accept", "17"],
+        ] {
+            let error = super::Cli::try_parse_from(args).err();
+            assert!(
+                error
+                    .as_ref()
+                    .is_some_and(|e| e.to_string().contains("--by")),
+                "{args:?}: {error:?}"
+            );
+        }
+    }
 
     /// `lifeline --help` and the help of every subcommand end with an example that parses.
     #[test]
