@@ -178,6 +178,29 @@ fn cpu_seconds() -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// CPU seconds (user + system) of the child processes waited for so far.
+fn children_cpu_seconds() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+/// Peak resident memory of the largest child process waited for so far, in MiB.
+fn children_peak_rss_mib() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -324,6 +347,44 @@ async fn main() {
     println!(
         "peak memory: {:.0} MiB (before reading: {rss_before:.0} MiB)",
         peak_rss_mib()
+    );
+    // the same ingest with the workbook read by a child `lifeline` process under a memory
+    // budget, as the `lifeline` binary reads every workbook
+    lifeline::read::isolate::isolate_workbooks(lifeline::read::isolate::Isolation {
+        exe: env!("CARGO_BIN_EXE_lifeline").into(),
+        memory_bytes: 4096 << 20,
+    });
+    let mut isolated = f64::MAX;
+    let mut isolated_cpu = f64::MAX;
+    for attempt in 0..3 {
+        let (registry, options) = fresh_registry(dir.path(), &format!("isolated-{attempt}")).await;
+        let ingestor = Ingestor::new(&registry, &mappings, options);
+        let started = Instant::now();
+        let cpu_before = cpu_seconds() + children_cpu_seconds();
+        let receipts = ingestor
+            .ingest_paths(std::slice::from_ref(&path))
+            .await
+            .expect("ingest");
+        isolated = isolated.min(started.elapsed().as_secs_f64());
+        isolated_cpu = isolated_cpu.min(cpu_seconds() + children_cpu_seconds() - cpu_before);
+        assert_eq!(
+            receipts[0].rows_accepted,
+            accepted,
+            "{}",
+            receipts[0].summary()
+        );
+        registry.close().await;
+        if rows > 300_000 {
+            break;
+        }
+    }
+    println!(
+        "lifeline ingest, workbook read in a child reader: {isolated:>7.2} s  {:>9.0} rows/s  \
+         ({:.2}x the in-process ingest, {:.2}x the floor; {isolated_cpu:.2} CPU seconds, reader peak {:.0} MiB)",
+        rows as f64 / isolated,
+        isolated / best,
+        isolated / floor,
+        children_peak_rss_mib()
     );
     // `--files K`: K different workbooks of the same size in one ingest, until the registry is
     // closed — the steady state of a nightly batch, where each file's checkpoint overlaps the

@@ -24,6 +24,7 @@ use lifeline::linkage::registry::{MatchSummary, match_registry};
 use lifeline::linkage::spec::LinkageSpec;
 use lifeline::mapping::MappingSet;
 use lifeline::pipeline::LifelineSteps;
+use lifeline::read::isolate;
 use lifeline::registry::{Registry, Table};
 use lifeline::risk::RuleSet;
 use lifeline::risk::cases::{self, CaseFilter, Status};
@@ -1258,6 +1259,10 @@ fn registry_url(db: &Option<String>, config: &Option<PathBuf>) -> Result<String>
 
 fn main() -> ExitCode {
     lifeline::disable_transparent_huge_pages();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|arg| arg == isolate::WORKER_ARG) {
+        return isolate::worker_main(&args[2..]);
+    }
     lifeline::keep_files_private();
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -1266,6 +1271,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    isolate_workbook_reading();
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -1283,6 +1289,33 @@ fn main() -> ExitCode {
         Err(error) => {
             eprintln!("error: {}", describe(&error));
             ExitCode::from(2)
+        }
+    }
+}
+
+/// Reads every workbook in a child process capped at `LIFELINE_READER_MEMORY_MB` (default
+/// 4096; 0 reads workbooks in this process, where a crafted file can abort it).
+fn isolate_workbook_reading() {
+    let megabytes = match std::env::var("LIFELINE_READER_MEMORY_MB") {
+        Ok(value) => match value.trim().parse::<u64>() {
+            Ok(megabytes) => megabytes,
+            Err(_) => {
+                tracing::warn!(%value, "LIFELINE_READER_MEMORY_MB is not a number of MiB: using 4096");
+                4096
+            }
+        },
+        Err(_) => 4096,
+    };
+    if megabytes == 0 {
+        return;
+    }
+    match std::env::current_exe() {
+        Ok(exe) => isolate::isolate_workbooks(isolate::Isolation {
+            exe,
+            memory_bytes: megabytes << 20,
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "cannot find this executable: workbooks are read in this process")
         }
     }
 }

@@ -1764,3 +1764,149 @@ fn fixtures_stay_small() {
     }
     assert!(total < 6 << 20, "fixtures take {total} bytes");
 }
+
+/// An OpenDocument spreadsheet whose one cell holding "x" repeats across 16,384 columns and
+/// 6,000 rows: a few hundred bytes that ask the reader for 98 million cells (3 GB), under
+/// calamine's own cap of 100 million.
+fn ods_asking_for_every_cell() -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    writer.start_file("mimetype", stored).unwrap();
+    writer
+        .write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+        .unwrap();
+    writer.start_file("META-INF/manifest.xml", stored).unwrap();
+    writer
+        .write_all(
+            br#"<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3">
+ <manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>
+ <manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>
+</manifest:manifest>"#,
+        )
+        .unwrap();
+    writer.start_file("content.xml", stored).unwrap();
+    writer
+        .write_all(
+            br#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.3"><office:body><office:spreadsheet><table:table table:name="Sheet1"><table:table-row table:number-rows-repeated="6000"><table:table-cell table:number-columns-repeated="16384" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#,
+        )
+        .unwrap();
+    writer.finish().unwrap().into_inner()
+}
+
+/// Regression: a crafted workbook made the reader ask for gigabytes, and the failed allocation
+/// aborted the whole process (SIGABRT, not a panic): the file stayed in the inbox, `serve` died
+/// again at each restart and the files beside it were never taken. The `lifeline` binary now
+/// reads each workbook in a child process with a memory budget: the file fails alone, with a
+/// reason, and the next file is stored.
+#[test]
+fn a_workbook_asking_for_gigabytes_fails_alone_and_the_next_file_is_stored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite:{}", dir.path().join("r.db").display());
+    let bomb = dir.path().join("a_bomb.ods");
+    std::fs::write(&bomb, ods_asking_for_every_cell()).expect("write");
+    let good = dir.path().join("b_good.csv");
+    std::fs::write(&good, good_csv()).expect("write");
+    let started = Instant::now();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_lifeline"))
+        .current_dir(dir.path())
+        .env_remove("LIFELINE_DB")
+        .env_remove("LIFELINE_MAPPINGS")
+        .env("LIFELINE_READER_MEMORY_MB", "512")
+        .arg("--db")
+        .arg(&db)
+        .arg("ingest")
+        .arg("--receipts")
+        .arg(dir.path().join("receipts"))
+        .arg(&bomb)
+        .arg(&good)
+        .output()
+        .expect("run lifeline");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "one file failed, the process did not abort: {stdout}{stderr}"
+    );
+    assert!(stdout.contains("a_bomb.ods: FAILED"), "{stdout}");
+    assert!(
+        stdout.contains("more than the 512 MiB one file may use"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("b_good.csv: ingested"), "{stdout}");
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+/// Regression: `uniqueCount="1000000000"` in the shared strings of an 8 KB workbook made the
+/// reader reserve 24 GB and abort the process, even where workbooks are read in the process
+/// itself (the library, `LIFELINE_READER_MEMORY_MB=0`). The declared count is checked against
+/// the part's size first.
+#[tokio::test]
+async fn a_workbook_declaring_a_billion_strings_fails_as_damaged() {
+    let env = Env::new().await;
+    let xlsx = good_xlsx_bytes();
+    let mut archive = zip::ZipArchive::new(Cursor::new(xlsx.as_slice())).expect("zip");
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive
+            .by_name("xl/sharedStrings.xml")
+            .expect("shared strings"),
+        &mut strings,
+    )
+    .expect("read shared strings");
+    let at = strings.find("uniqueCount=\"").expect("a declared count") + 13;
+    let end = at + strings[at..].find('"').expect("closing quote");
+    strings.replace_range(at..end, "1000000000");
+    let bomb = env.write(
+        "a_poison.xlsx",
+        &replace_part(&xlsx, "xl/sharedStrings.xml", strings.as_bytes()),
+    );
+    let good = env.write("b_good.csv", good_csv().as_bytes());
+    let receipts = env.ingest(&[bomb, good]).await;
+    env.assert_failed(&receipts[0], &["damaged", "1000000000 strings", "false"])
+        .await;
+    env.assert_ingested(&receipts[1], 2).await;
+}
+
+/// Regression: one shared string of hundreds of megabytes in a small workbook was read whole
+/// and passed on (2.4 GB of memory for a 3 MB file). A cell longer than any spreadsheet cell
+/// can be is refused, naming its sheet, row and column.
+#[tokio::test]
+async fn a_cell_longer_than_any_spreadsheet_holds_is_refused() {
+    let env = Env::new().await;
+    let xlsx = good_xlsx_bytes();
+    let mut archive = zip::ZipArchive::new(Cursor::new(xlsx.as_slice())).expect("zip");
+    let mut strings = String::new();
+    std::io::Read::read_to_string(
+        &mut archive
+            .by_name("xl/sharedStrings.xml")
+            .expect("shared strings"),
+        &mut strings,
+    )
+    .expect("read shared strings");
+    // the first data row's name (张三) becomes 700,000 characters: Excel stops at 32,767
+    let strings = strings.replacen(
+        "<t>张三</t>",
+        &format!("<t>{}</t>", "张".repeat(700_000)),
+        1,
+    );
+    let bomb = env.write(
+        "a_long.xlsx",
+        &replace_part(&xlsx, "xl/sharedStrings.xml", strings.as_bytes()),
+    );
+    let good = env.write("b_good.csv", good_csv().as_bytes());
+    let receipts = env.ingest(&[bomb, good]).await;
+    env.assert_failed(
+        &receipts[0],
+        &["住院明细", "row 2", "column A", "2100000 bytes"],
+    )
+    .await;
+    env.assert_ingested(&receipts[1], 2).await;
+}

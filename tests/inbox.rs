@@ -310,3 +310,80 @@ async fn probe_batches(registry: &Registry) -> i64 {
         .map(|r| r.get::<i64, _>(0))
         .unwrap_or(0)
 }
+
+/// Regression: a registry that could not take the write (SQLite busy past its 30 s timeout,
+/// disk full, a dropped PostgreSQL connection) sent good files to `failed/` telling the officer
+/// to fix them. The file now stays in the inbox and is taken once the registry can write.
+#[tokio::test]
+async fn a_busy_registry_keeps_the_file_for_later_instead_of_failing_it() {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let path = dir.path().join("r.db");
+    let registry = Registry::open(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    // another process holds the write lock longer than the registry waits for it
+    let mut holder = sqlx::SqliteConnection::connect(&format!("sqlite:{}", path.display()))
+        .await
+        .unwrap();
+    // the batch is opened, then the lock is taken before the file's own transaction
+    let batch = registry.start_batch("test").await.unwrap();
+    sqlx::raw_sql("BEGIN EXCLUSIVE")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    let file = dir.path().join("住院-待入库.csv");
+    std::fs::write(&file, format!("{HEADER}{}", health_rows(1, 4))).unwrap();
+    let mappings = MappingSet::built_in().unwrap();
+    let outcome = lifeline::ingest::Ingestor::new(
+        &registry,
+        &mappings,
+        lifeline::ingest::IngestOptions::default(),
+    )
+    .ingest_file(batch, &file)
+    .await;
+    match outcome {
+        Err(error) => assert!(error.is_transient(), "{error}"),
+        Ok(receipt) => panic!("a busy registry made the file fail: {}", receipt.summary()),
+    }
+    // and the watcher, started while the registry is busy, waits for it instead of stopping
+    let mut watching = watch(&registry, dir.path(), &inbox, 0.3);
+    std::fs::write(
+        inbox.join("住院.csv"),
+        format!("{HEADER}{}", health_rows(1, 4)),
+    )
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(33)).await;
+    assert!(
+        watching.receipts.try_recv().is_err(),
+        "no receipt while the registry is busy"
+    );
+    assert!(
+        inbox.join("住院.csv").exists(),
+        "the file stays in the inbox"
+    );
+    assert!(
+        !inbox.join("failed").join("住院.csv").exists(),
+        "a good file is not failed for the registry's trouble"
+    );
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    holder.close().await.unwrap();
+    let receipt = tokio::time::timeout(Duration::from_secs(60), watching.receipts.recv())
+        .await
+        .expect("taken once the registry can write")
+        .unwrap();
+    assert_eq!(receipt.status, FileStatus::Ingested, "{receipt:?}");
+    assert_eq!(receipt.rows_accepted, 4);
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 4);
+    assert!(archived(&inbox).join("住院.csv").exists());
+    watching.trigger.trigger();
+    tokio::time::timeout(Duration::from_secs(40), watching.task)
+        .await
+        .expect("the watcher stops on shutdown")
+        .unwrap();
+}

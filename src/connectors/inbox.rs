@@ -329,7 +329,20 @@ impl InboxConfig {
         taken: Option<mpsc::UnboundedSender<Receipt>>,
     ) -> Result<(), ConnectorError> {
         self.check_folder()?;
-        state::ensure(context.registry, &connector.name).await?;
+        // a registry busy or unreachable at start is waited for, not a reason to stop watching
+        loop {
+            match state::ensure(context.registry, &connector.name).await {
+                Ok(()) => break,
+                Err(error) if error.is_transient() => {
+                    tracing::warn!(connector = %connector.name, %error, "registry unavailable; trying again in 5 s");
+                    tokio::select! {
+                        _ = context.shutdown.requested() => return Ok(()),
+                        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                    }
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
         let (events, mut incoming) = mpsc::unbounded_channel::<PathBuf>();
         let _watcher = start_watcher(&self.path, events);
         let tick = (self.settle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));

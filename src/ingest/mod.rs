@@ -167,8 +167,10 @@ impl<'a> Ingestor<'a> {
         Ok(receipts)
     }
 
-    /// Ingests one file. Problems with the file end up in its receipt; only a failing registry
-    /// is an error.
+    /// Ingests one file. Problems with the file end up in its receipt; a registry that cannot
+    /// take the write (busy past its timeout, disk full, connection lost:
+    /// [`RegistryError::is_transient`]) is an error, the file's rows rolled back, so that the
+    /// caller keeps the file and tries it again.
     pub async fn ingest_file(&self, batch_id: i64, path: &Path) -> Result<Receipt, RegistryError> {
         let started = Instant::now();
         let file_name = path
@@ -205,6 +207,7 @@ impl<'a> Ingestor<'a> {
         };
         let mut writer = match FileWriter::begin(self.registry, &meta).await {
             Ok(writer) => writer,
+            Err(error) if error.is_transient() => return Err(error),
             Err(error) => {
                 receipt.error = Some(format!("the registry refused the file: {error}"));
                 return Ok(self.finish_receipt(receipt, started).await);
@@ -222,8 +225,15 @@ impl<'a> Ingestor<'a> {
             tokio::task::spawn_blocking(move || {
                 let mut sink =
                     IngestSink::new(&mappings, &vocabulary, forced.as_deref(), sender, progress);
-                let result = read_file(&path, &limits, &mut sink);
-                let _ = sink.finish();
+                let mut result = read_file(&path, &limits, &mut sink);
+                if sink.finish().is_break() && result.is_ok() {
+                    // the mapping thread died or the writer stopped listening: the last rows
+                    // never reached the registry, and a partial file must not be committed
+                    result = Err(crate::read::ReadError::Io(std::io::Error::other(
+                        "internal error: the last rows read were not all stored; the file was \
+                         not taken, tell the operator",
+                    )));
+                }
                 (result, std::mem::take(&mut sink.sheets), sink.no_fit.take())
             })
         };
@@ -248,8 +258,12 @@ impl<'a> Ingestor<'a> {
             }
         };
         if let Some(error) = write_error {
-            // e.g. a row the registry cannot take; the file is refused whole, the batch goes on
             writer.rollback().await?;
+            if error.is_transient() {
+                // busy, disk full, connection lost: nothing is wrong with the file, it is kept
+                return Err(error);
+            }
+            // a row the registry cannot take; the file is refused whole, the batch goes on
             receipt.error = Some(format!("the registry refused the file: {error}"));
             return Ok(self.finish_receipt(receipt, started).await);
         }
@@ -304,6 +318,9 @@ impl<'a> Ingestor<'a> {
                         "commit"
                     );
                     if let Err(error) = committed {
+                        if error.is_transient() {
+                            return Err(error);
+                        }
                         receipt.status = FileStatus::Failed;
                         receipt.file_id = None;
                         receipt.error = Some(format!("the registry refused the file: {error}"));

@@ -9,6 +9,7 @@
 
 pub mod cell;
 pub mod header;
+pub mod isolate;
 pub mod sniff;
 pub mod text;
 pub mod workbook;
@@ -20,7 +21,7 @@ pub use cell::CellValue;
 pub use sniff::FileFormat;
 
 /// Limits that keep reading bounded whatever the file contains.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub struct ReadLimits {
     /// Largest uncompressed size accepted for one workbook part that is loaded whole
     /// (shared strings, styles, workbook); worksheets are streamed and checked by ratio.
@@ -36,6 +37,13 @@ pub struct ReadLimits {
     pub max_csv_record_bytes: u64,
     /// Most line breaks inside one quoted CSV field (an address typed on two lines has one).
     pub max_csv_field_lines: usize,
+    /// Longest text of one cell, in bytes. Excel and WPS hold at most 32,767 characters in a
+    /// cell; a longer one is a damaged or crafted file.
+    pub max_cell_bytes: u64,
+    /// Most strings a workbook's shared-strings part may declare per byte of that part: each
+    /// string takes at least a few bytes of XML, so a count beyond is a lie that would make
+    /// the reader reserve gigabytes.
+    pub max_strings_per_byte: f64,
 }
 
 impl Default for ReadLimits {
@@ -47,6 +55,8 @@ impl Default for ReadLimits {
             max_columns: 512,
             max_csv_record_bytes: 1 << 20,
             max_csv_field_lines: 50,
+            max_cell_bytes: 1 << 20,
+            max_strings_per_byte: 0.25,
         }
     }
 }
@@ -147,6 +157,30 @@ pub enum ReadError {
         /// What went wrong.
         message: String,
     },
+    /// The workbook reader ran out of the memory one file may use.
+    #[error(
+        "reading this workbook needed more than the {budget_mib} MiB one file may use ({detail}): \
+         it declares more content than it holds, so it is damaged or crafted; open it in Excel \
+         or WPS, save it again and resend it"
+    )]
+    OverBudget {
+        /// The budget (LIFELINE_READER_MEMORY_MB).
+        budget_mib: u64,
+        /// What the reader said.
+        detail: String,
+    },
+    /// The workbook reader process ended without finishing.
+    #[error(
+        "the workbook reader {how} while reading this file ({detail}); the file was not stored: \
+         open it in Excel or WPS, save it again and resend it, and tell the operator if it \
+         happens again"
+    )]
+    ReaderDied {
+        /// How it ended.
+        how: String,
+        /// Its last message.
+        detail: String,
+    },
     /// Reading the file failed.
     #[error("cannot read file: {0}")]
     Io(#[from] std::io::Error),
@@ -170,7 +204,10 @@ pub fn read_file(
     match format {
         FileFormat::Text => text::read_text(path, limits, sink),
         FileFormat::Xlsx | FileFormat::Xls | FileFormat::Ods | FileFormat::Xlsb => {
-            workbook::read_workbook(path, format, limits, sink)
+            match isolate::isolation() {
+                Some(isolation) => isolate::read_in_child(isolation, path, format, limits, sink),
+                None => workbook::read_workbook(path, format, limits, sink),
+            }
         }
     }
 }

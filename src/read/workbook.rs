@@ -27,6 +27,7 @@ pub fn read_workbook(
     match format {
         FileFormat::Xlsx => {
             check_zip_parts(path, limits)?;
+            check_shared_strings(path, limits)?;
             let mut workbook: Xlsx<_> = Xlsx::new(BufReader::new(File::open(path)?))
                 .map_err(|e| ReadError::Corrupt(e.to_string()))?;
             for (sheet, name) in worksheets(workbook.sheets_metadata()) {
@@ -141,6 +142,59 @@ pub fn check_zip_parts(path: &Path, limits: &ReadLimits) -> Result<(), ReadError
     Ok(())
 }
 
+/// Refuses a shared-strings part that declares more strings than its size can hold: calamine
+/// reserves room for the declared count before reading a string, so `uniqueCount="1000000000"`
+/// in an 8 KB file would ask for 24 GB.
+fn check_shared_strings(path: &Path, limits: &ReadLimits) -> Result<(), ReadError> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(BufReader::new(File::open(path)?))
+        .map_err(|e| ReadError::Corrupt(format!("not a readable zip archive: {e}")))?;
+    let Some(index) = (0..archive.len()).find(|&i| {
+        archive
+            .name_for_index(i)
+            .and_then(Result::ok)
+            .is_some_and(|name| name.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+    }) else {
+        return Ok(());
+    };
+    let part = archive
+        .by_index(index)
+        .map_err(|e| ReadError::Corrupt(format!("zip entry {index}: {e}")))?;
+    let name = part
+        .name()
+        .map(|n| n.into_owned())
+        .unwrap_or_else(|_| "xl/sharedStrings.xml".into());
+    let size = part.size();
+    let mut head = Vec::new();
+    part.take(16 << 10)
+        .read_to_end(&mut head)
+        .map_err(|e| ReadError::Corrupt(format!("{name}: {e}")))?;
+    let Some(declared) = declared_count(&head) else {
+        return Ok(());
+    };
+    let most = (size as f64 * limits.max_strings_per_byte).ceil() as u64 + 1;
+    if declared > most {
+        return Err(ReadError::Corrupt(format!(
+            "{name} declares {declared} strings in {size} bytes (at most {most} fit): the count \
+             is false"
+        )));
+    }
+    Ok(())
+}
+
+/// The `uniqueCount` of the `<sst …>` start tag at the head of a shared-strings part.
+fn declared_count(head: &[u8]) -> Option<u64> {
+    let text = String::from_utf8_lossy(head);
+    let start = text.find("<sst")?;
+    let tag = &text[start..start + text[start..].find('>')?];
+    let at = tag.find("uniqueCount")? + "uniqueCount".len();
+    let value = tag[at..].trim_start().strip_prefix('=')?.trim_start();
+    let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = &value[1..value[1..].find(quote)? + 1];
+    // a count too long for u64 is as false as a huge one
+    Some(value.trim().parse::<u64>().unwrap_or(u64::MAX))
+}
+
 fn stream_xlsx_sheet(
     workbook: &mut Xlsx<BufReader<File>>,
     sheet: &SheetMeta,
@@ -171,7 +225,7 @@ fn stream_xlsx_sheet(
         }
         if current != Some(r) {
             if let Some(done) = current
-                && emit(sink, done, &mut row).is_break()
+                && emit(sink, name, done, &mut row, limits)?.is_break()
             {
                 return Ok(ControlFlow::Break(()));
             }
@@ -187,7 +241,7 @@ fn stream_xlsx_sheet(
         row[c] = from_data_ref(take_value(cell));
     }
     if let Some(done) = current
-        && emit(sink, done, &mut row).is_break()
+        && emit(sink, name, done, &mut row, limits)?.is_break()
     {
         return Ok(ControlFlow::Break(()));
     }
@@ -195,9 +249,29 @@ fn stream_xlsx_sheet(
 }
 
 /// Sends a completed row (0-based index `r`) to the sink as the 1-based row a person sees.
-fn emit(sink: &mut dyn RowSink, r: u32, row: &mut Vec<CellValue>) -> ControlFlow<()> {
+fn emit(
+    sink: &mut dyn RowSink,
+    sheet: &str,
+    r: u32,
+    row: &mut Vec<CellValue>,
+    limits: &ReadLimits,
+) -> Result<ControlFlow<()>, ReadError> {
     while row.last().is_some_and(CellValue::is_blank) {
         row.pop();
+    }
+    for (column, cell) in row.iter().enumerate() {
+        if let CellValue::Text(text) | CellValue::Error(text) = cell
+            && text.len() as u64 > limits.max_cell_bytes
+        {
+            return Err(ReadError::Corrupt(format!(
+                "sheet {sheet}, row {}, column {}: one cell holds {} bytes of text, more than \
+                 the {} allowed (a cell holds at most 32,767 characters)",
+                r + 1,
+                column_letters(column),
+                text.len(),
+                limits.max_cell_bytes
+            )));
+        }
     }
     let width = row.len();
     let flow = if row.is_empty() {
@@ -208,7 +282,21 @@ fn emit(sink: &mut dyn RowSink, r: u32, row: &mut Vec<CellValue>) -> ControlFlow
     row.clear();
     // a sink that took the cells left an empty vector: the next row is about as wide
     row.reserve(width);
-    flow
+    Ok(flow)
+}
+
+/// A 0-based column index as Excel names it: 0 → A, 25 → Z, 26 → AA.
+fn column_letters(mut column: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (column % 26) as u8);
+        if column < 26 {
+            break;
+        }
+        column = column / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
 }
 
 /// Reads formats that calamine loads whole (xls, xlsb, ods): an .xls sheet holds at most 65,536
@@ -236,7 +324,7 @@ where
             row.resize(first_column as usize, CellValue::Empty);
             row.extend(cells.iter().map(from_data));
             row.truncate(limits.max_columns);
-            if emit(sink, first_row + offset as u32, &mut row).is_break() {
+            if emit(sink, &name, first_row + offset as u32, &mut row, limits)?.is_break() {
                 return Ok(true);
             }
         }
@@ -290,5 +378,31 @@ fn date_cell(value: &calamine::ExcelDateTime) -> CellValue {
             CellValue::DateTime(datetime)
         }
         _ => CellValue::Float(value.as_f64()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_are_named_as_excel_names_them() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(701), "ZZ");
+        assert_eq!(column_letters(702), "AAA");
+    }
+
+    #[test]
+    fn the_declared_count_of_shared_strings_is_found() {
+        let head =
+            br#"<?xml version="1.0"?><sst xmlns="x" count="12" uniqueCount = '1000000000'><si>"#;
+        assert_eq!(declared_count(head), Some(1_000_000_000));
+        assert_eq!(declared_count(br#"<sst count="3">"#), None);
+        assert_eq!(
+            declared_count(br#"<sst uniqueCount="99999999999999999999999">"#),
+            Some(u64::MAX)
+        );
     }
 }

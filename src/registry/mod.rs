@@ -86,6 +86,60 @@ pub enum RegistryError {
     },
 }
 
+impl RegistryError {
+    /// Whether the registry could not take the write for a reason of its own (busy past its
+    /// timeout, disk full, connection lost, server shutting down), not because of the data: a
+    /// file refused this way is kept and tried again, never sent back to its officer.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RegistryError::Connect { .. }
+            | RegistryError::Migrate(_)
+            | RegistryError::Folder { .. } => true,
+            RegistryError::Query(error) => is_transient_sqlx(error),
+            RegistryError::Write(message) => {
+                // the native writer's messages end with "(SQLite error CODE)"
+                message
+                    .rsplit_once("(SQLite error ")
+                    .and_then(|(_, code)| code.trim_end_matches(')').parse::<i32>().ok())
+                    .is_some_and(is_transient_sqlite_code)
+            }
+            RegistryError::UnsupportedUrl(_) | RegistryError::Unreadable(_) => false,
+        }
+    }
+}
+
+/// SQLite result codes (primary code in the low byte) that say nothing about the row: busy,
+/// locked, out of memory, I/O error, corrupt page cache, disk full, cannot open, protocol.
+fn is_transient_sqlite_code(code: i32) -> bool {
+    matches!(code & 0xff, 5 | 6 | 7 | 10 | 13 | 14 | 15)
+}
+
+fn is_transient_sqlx(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(database) => {
+            let code = database.code().unwrap_or_default();
+            if let Ok(number) = code.parse::<i32>() {
+                // SQLite reports its result code as a number
+                return is_transient_sqlite_code(number);
+            }
+            // PostgreSQL SQLSTATE classes: connection exception, transaction rollback
+            // (serialization, deadlock), insufficient resources, operator intervention
+            // (shutdown), system error
+            ["08", "40", "53", "57", "58"]
+                .iter()
+                .any(|class| code.starts_with(class))
+        }
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        _ => false,
+    }
+}
+
 /// The connection of a file's transaction: the portable one, or, for a SQLite file, SQLite's
 /// own driver ([`FileWriter::connection`]).
 pub enum TxConnection<'a> {
@@ -288,6 +342,9 @@ impl Registry {
                 // the WAL is copied into the database by a checkpoint run after each file's
                 // commit, off the file's path ([`Registry::checkpoint_soon`]), not inside it
                 .pragma("wal_autocheckpoint", "0")
+                // a file's commit reaches the disk before the file is moved to the archive: with
+                // NORMAL a power cut could undo a commit whose file was already archived
+                .pragma("synchronous", "FULL")
                 .log_slow_statements(log::LevelFilter::Warn, SLOW_STATEMENT);
             // SQLite has one writer at a time; a second file waits for the first one's commit
             let writer = sqlx::sqlite::SqlitePoolOptions::new()
