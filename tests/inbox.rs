@@ -387,3 +387,157 @@ async fn a_busy_registry_keeps_the_file_for_later_instead_of_failing_it() {
         .expect("the watcher stops on shutdown")
         .unwrap();
 }
+
+/// Regression: a file still being copied (written in two bursts 10 s apart with a settle time
+/// of 3 s) was ingested as complete: 100 of 200 rows stored, the rest lost. A file written to
+/// and not yet closed is now waited for, and what is stored is what was hashed.
+#[tokio::test]
+async fn a_copy_that_pauses_longer_than_the_settle_time_is_taken_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let mut watching = watch(&registry, dir.path(), &inbox, 3.0);
+    // the service is watching before the copy starts (a writer that began before lifeline
+    // started is only seen through the settle time)
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let path = inbox.join("慢慢复制.csv");
+    let mut copying = std::fs::File::create(&path).unwrap();
+    copying
+        .write_all(format!("{HEADER}{}", health_rows(1, 100)).as_bytes())
+        .unwrap();
+    copying.flush().unwrap();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    copying.write_all(health_rows(101, 200).as_bytes()).unwrap();
+    drop(copying);
+
+    let receipt = next_receipt(&mut watching).await;
+    assert_eq!(receipt.status, FileStatus::Ingested, "{receipt:?}");
+    assert_eq!(receipt.rows_accepted, 200, "{receipt:?}");
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 200);
+    let (sha256, _) = lifeline::ingest::hash_file(&archived(&inbox).join("慢慢复制.csv")).unwrap();
+    assert_eq!(
+        receipt.sha256, sha256,
+        "the stored hash describes the archived file"
+    );
+    watching.trigger.trigger();
+    let _ = watching.task.await;
+}
+
+/// Regression: a file that made the process abort while it was read stayed in the inbox and
+/// made `serve` abort again on every restart, and the files beside it were never taken. A file
+/// lifeline stopped in twice is now put aside in `failed/` with its reason.
+#[tokio::test]
+async fn a_file_lifeline_stopped_in_twice_is_put_aside_and_the_next_one_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let rows = 40_000;
+    std::fs::write(
+        inbox.join("每次都停.csv"),
+        format!("{HEADER}{}", health_rows(1, rows)),
+    )
+    .unwrap();
+    for attempt in 1..=2 {
+        // killed while it reads the file (the batch is opened once the file is copied)
+        let before = probe_batches(&registry).await;
+        let watching = watch(&registry, dir.path(), &inbox, 0.1);
+        for _ in 0..4000 {
+            if probe_batches(&registry).await > before {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        watching.task.abort();
+        let _ = watching.task.await;
+        assert_eq!(
+            registry.count(Table::Records).await.unwrap(),
+            0,
+            "attempt {attempt} was stopped before its commit"
+        );
+        assert!(inbox.join("每次都停.csv").exists());
+    }
+    std::fs::write(
+        inbox.join("下一个.csv"),
+        format!("{HEADER}{}", health_rows(50_001, 50_010)),
+    )
+    .unwrap();
+    let mut watching = watch(&registry, dir.path(), &inbox, 0.1);
+    let mut receipts = [
+        next_receipt(&mut watching).await,
+        next_receipt(&mut watching).await,
+    ];
+    receipts.sort_by(|a, b| a.file.cmp(&b.file));
+    let (next, stopped) = (&receipts[0], &receipts[1]);
+    assert_eq!(next.file, "下一个.csv");
+    assert_eq!(next.status, FileStatus::Ingested);
+    assert_eq!(stopped.status, FileStatus::Failed);
+    let why = stopped.error.as_deref().unwrap_or_default();
+    assert!(why.contains("stopped 2 times"), "{why}");
+    let failed = inbox.join("failed");
+    assert!(failed.join("每次都停.csv").exists());
+    let told = std::fs::read_to_string(failed.join("每次都停.csv.why.txt")).unwrap();
+    assert!(told.contains("stopped 2 times"), "{told}");
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 10);
+    watching.trigger.trigger();
+    let _ = watching.task.await;
+}
+
+/// Regression: `lifeline sync` and the nightly inbox step took files with no settle time at
+/// all, so a copy that had paused a moment before was stored half.
+#[tokio::test]
+async fn a_sync_leaves_a_file_modified_within_the_settle_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let mappings = MappingSet::built_in().unwrap();
+    let connectors = ConnectorSet::from_sources(
+        &[(
+            "connectors/health_inbox.toml".into(),
+            inbox_toml(&inbox, 2.0),
+        )],
+        &mappings,
+        Path::new("."),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (_trigger, shutdown) = Shutdown::new();
+    let runner = JobRunner::new(
+        registry.clone(),
+        mappings,
+        connectors.clone(),
+        dir.path().join("receipts"),
+        Arc::new(Unavailable),
+        shutdown,
+    );
+    std::fs::write(
+        inbox.join("刚写完.csv"),
+        format!("{HEADER}{}", health_rows(1, 5)),
+    )
+    .unwrap();
+    let context = runner.sync_context();
+    let report = connectors.connectors[0].sync(&context).await.unwrap();
+    assert!(report.receipts.is_empty(), "{:?}", report.receipts);
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("left until it has been unchanged")),
+        "{:?}",
+        report.notes
+    );
+    assert!(inbox.join("刚写完.csv").exists());
+
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let report = connectors.connectors[0].sync(&context).await.unwrap();
+    assert_eq!(report.receipts.len(), 1, "{:?}", report.notes);
+    assert_eq!(report.receipts[0].status, FileStatus::Ingested);
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 5);
+}

@@ -30,7 +30,7 @@ fn connectors(inbox: &Path) -> ConnectorSet {
             "connectors/health_inbox.toml".into(),
             format!(
                 "kind = \"inbox\"\ndepartment = \"health\"\nmapping = \"health\"\npath = '{}'\n\
-                 expect_every_days = 30\n",
+                 expect_every_days = 30\n# written by the test just before the run, not being copied\nsettle_seconds = 0\n",
                 inbox.display()
             ),
         )],

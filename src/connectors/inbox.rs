@@ -2,13 +2,19 @@
 //!
 //! The folder (and its sub-folders, which may stand for departments) is watched through
 //! filesystem events plus a periodic rescan, since shared folders miss events. A file is taken
-//! once it is complete: a name that is not a temporary one (`~$…`, `.tmp`, `.part`…) and a size
-//! and modification time unchanged for `settle_seconds`. It is ingested in one transaction,
-//! then moved to `archive/YYYY-MM-DD/` with its receipt and rejects workbook beside it; a file
-//! that cannot be processed moves to `failed/` with `NAME.why.txt` saying why. The same content
-//! dropped twice is recognised by its hash and not stored again. A restart in the middle of a
-//! file loses nothing: the file stays in the inbox until its transaction has committed, and a
-//! file whose rows were committed but which was not yet moved is recognised as stored.
+//! once it is complete: a name that is not a temporary one (`~$…`, `.tmp`, `.part`…), a size
+//! and modification time unchanged for `settle_seconds`, and no writer holding it open (seen
+//! through the events; a copy that pauses is waited for). It is copied to
+//! `.lifeline/taking/`, and that copy is hashed and read, so that the hash describes the rows
+//! stored; the original is checked again just before the commit, and a file that changed is
+//! rolled back and taken again once complete. It is ingested in one transaction, then moved
+//! to `archive/YYYY-MM-DD/` with its receipt and rejects workbook beside it; a file that cannot
+//! be processed moves to `failed/` with `NAME.why.txt` saying why. The same content dropped
+//! twice is recognised by its hash and not stored again. A restart in the middle of a file
+//! loses nothing: the file stays in the inbox until its transaction has committed, and a file
+//! whose rows were committed but which was not yet moved is recognised as stored. A file
+//! lifeline stopped in the middle of twice (killed, out of memory) is put aside in `failed/`,
+//! so that one poisonous file cannot stop the files after it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -137,6 +143,13 @@ impl InboxConfig {
         }
     }
 
+    /// How long a file written to and not closed is waited for: ten settle times, at least a
+    /// minute (a writer that died has its file closed by the system, so only a missed event
+    /// makes this wait run out).
+    fn writer_patience(&self) -> Duration {
+        (self.settle * 10).max(Duration::from_secs(60))
+    }
+
     fn staging(&self) -> PathBuf {
         self.path.join(".lifeline")
     }
@@ -223,6 +236,18 @@ impl InboxConfig {
                 ));
                 continue;
             }
+            if let Some(age) = modified_ago(&file)
+                && age < self.settle
+            {
+                // a copy that paused a moment ago looks complete: only the settle time tells
+                report.notes.push(format!(
+                    "{}: modified {:.0} s ago, left until it has been unchanged for {} s",
+                    file.display(),
+                    age.as_secs_f64(),
+                    self.settle.as_secs_f64()
+                ));
+                continue;
+            }
             self.take(connector, context, &file, report).await?;
         }
         Ok(())
@@ -254,22 +279,63 @@ impl InboxConfig {
             ));
             return Ok(());
         }
-        let staging = self.staging().join("receipts");
+        let relative = file
+            .strip_prefix(&self.path)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| PathBuf::from(file.file_name().unwrap_or_default()));
         let stat_before = stat(file);
-        let receipt = {
+        let taking =
+            Taking::begin(&self.staging(), &relative).map_err(|error| ConnectorError::Inbox {
+                path: file.display().to_string(),
+                message: format!("cannot mark the file as being taken: {error}"),
+            })?;
+        let receipt = if taking.interrupted >= INTERRUPTED_ATTEMPTS {
+            // lifeline stopped (killed, out of memory, power cut) every time it read this file:
+            // it is put aside so that the files after it are taken
+            let mut receipt = Receipt::new(
+                &file.file_name().unwrap_or_default().to_string_lossy(),
+                &file.display().to_string(),
+            );
+            receipt.error = Some(format!(
+                "lifeline stopped {} times while reading this file and has put it aside; \
+                 tell the operator (the service log says what happened), then drop it again",
+                taking.interrupted
+            ));
+            receipt
+        } else {
+            let copy = taking.copy_of(file);
+            if let Err(error) = tokio::fs::copy(file, &copy).await {
+                taking.finish();
+                return Err(ConnectorError::Inbox {
+                    path: file.display().to_string(),
+                    message: format!("cannot copy the file to {}: {error}", copy.display()),
+                });
+            }
+            let original = file.to_path_buf();
+            let unchanged = move || stat(&original) == stat_before;
             let _gate = context.write_gate.lock().await;
             let ingestor = Ingestor::new(
                 context.registry,
                 context.mappings,
                 IngestOptions {
                     mapping: self.mapping_for(connector, file),
-                    receipts_dir: Some(staging.clone()),
+                    receipts_dir: Some(self.staging().join("receipts")),
                     origin: connector.name.clone(),
                     ..IngestOptions::default()
                 },
             );
-            let batch = context.registry.start_batch(&connector.name).await?;
-            ingestor.ingest_file(batch, file).await?
+            let taken = async {
+                let batch = context.registry.start_batch(&connector.name).await?;
+                ingestor.ingest_copy(batch, &copy, file, &unchanged).await
+            }
+            .await;
+            match taken {
+                Ok(receipt) => receipt,
+                Err(error) => {
+                    taking.finish();
+                    return Err(error.into());
+                }
+            }
         };
         if receipt.status == FileStatus::Failed && stat(file) != stat_before {
             // written to while it was read: not broken, only not complete yet
@@ -278,12 +344,21 @@ impl InboxConfig {
                 file.display()
             ));
             remove_receipt_files(&receipt);
+            taking.finish();
             return Ok(());
         }
-        let relative = file
-            .strip_prefix(&self.path)
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|_| PathBuf::from(file.file_name().unwrap_or_default()));
+        // what is archived is what was stored: the original, unless it changed after the
+        // commit (then its stored copy is archived and the new version is taken as a new file)
+        let source = if stat(file) == stat_before || receipt.status == FileStatus::Failed {
+            file.to_path_buf()
+        } else {
+            report.notes.push(format!(
+                "{}: changed after it was stored; the stored version is archived and the new one \
+                 is taken as a new file",
+                file.display()
+            ));
+            taking.copy_of(file)
+        };
         let folder = match receipt.status {
             FileStatus::Ingested | FileStatus::Duplicate => self
                 .archive
@@ -291,11 +366,12 @@ impl InboxConfig {
                 .join(relative.parent().unwrap_or(Path::new(""))),
             FileStatus::Failed => self.failed.join(relative.parent().unwrap_or(Path::new(""))),
         };
-        let moved =
-            move_beside(file, &folder, &receipt).map_err(|error| ConnectorError::Inbox {
-                path: file.display().to_string(),
-                message: format!("cannot move to {}: {error}", folder.display()),
-            })?;
+        let moved = move_beside(&source, &folder, &receipt);
+        taking.finish();
+        let moved = moved.map_err(|error| ConnectorError::Inbox {
+            path: file.display().to_string(),
+            message: format!("cannot move to {}: {error}", folder.display()),
+        })?;
         match receipt.status {
             FileStatus::Ingested => {
                 state::touch(context.registry, &connector.name, true).await?;
@@ -343,7 +419,7 @@ impl InboxConfig {
                 Err(error) => return Err(error.into()),
             }
         }
-        let (events, mut incoming) = mpsc::unbounded_channel::<PathBuf>();
+        let (events, mut incoming) = mpsc::unbounded_channel::<(PathBuf, Activity)>();
         let _watcher = start_watcher(&self.path, events);
         let tick = (self.settle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
         let mut ticks = tokio::time::interval(tick);
@@ -354,13 +430,14 @@ impl InboxConfig {
         loop {
             tokio::select! {
                 _ = context.shutdown.requested() => break,
-                Some(path) = incoming.recv() => {
+                Some((path, activity)) = incoming.recv() => {
                     if path.is_dir() {
                         for file in self.candidates() {
                             observed.observe(&file);
                         }
                     } else if self.is_candidate(&path) {
                         observed.observe(&path);
+                        observed.activity(&path, activity);
                     }
                 }
                 _ = rescans.tick() => {
@@ -369,7 +446,7 @@ impl InboxConfig {
                     }
                 }
                 _ = ticks.tick() => {
-                    for file in observed.settled(self.settle) {
+                    for file in observed.settled(self.settle, self.writer_patience()) {
                         if context.shutdown.is_requested() {
                             break;
                         }
@@ -397,17 +474,106 @@ impl InboxConfig {
     }
 }
 
+/// How many times lifeline may stop in the middle of a file (killed, out of memory, a power
+/// cut) before the file is put aside in `failed/` instead of being read again.
+const INTERRUPTED_ATTEMPTS: u32 = 2;
+
+/// A file being taken: `.lifeline/taking/KEY/` holds a marker (which file, how many attempts
+/// began) and the private copy that is hashed and read. The folder is removed when the file has
+/// been stored, failed or left for later; one still there at the next attempt means lifeline
+/// stopped in the middle of it.
+struct Taking {
+    folder: PathBuf,
+    /// Earlier attempts at this file that never finished.
+    interrupted: u32,
+}
+
+#[derive(serde::Serialize, Deserialize)]
+struct TakingMarker {
+    file: String,
+    attempts: u32,
+}
+
+impl Taking {
+    fn begin(staging: &Path, relative: &Path) -> std::io::Result<Taking> {
+        use sha2::Digest;
+        let key = hex::encode(&sha2::Sha256::digest(relative.to_string_lossy().as_bytes())[..8]);
+        let folder = staging.join("taking").join(key);
+        std::fs::create_dir_all(&folder)?;
+        let marker_path = folder.join("marker.json");
+        let interrupted = std::fs::read(&marker_path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<TakingMarker>(&bytes).ok())
+            .map_or(0, |marker| marker.attempts);
+        let marker = TakingMarker {
+            file: relative.display().to_string(),
+            attempts: interrupted + 1,
+        };
+        // durable before reading: a crash while reading must find it at the next start
+        let mut out = std::fs::File::create(&marker_path)?;
+        std::io::Write::write_all(&mut out, &serde_json::to_vec(&marker).unwrap_or_default())?;
+        out.sync_all()?;
+        if interrupted > 0 {
+            tracing::warn!(file = %relative.display(), interrupted, "lifeline stopped in the middle of this file before");
+        }
+        Ok(Taking {
+            folder,
+            interrupted,
+        })
+    }
+
+    /// Where the private copy of `file` goes (same name, so its format is recognised alike).
+    fn copy_of(&self, file: &Path) -> PathBuf {
+        self.folder.join(
+            file.file_name()
+                .unwrap_or_else(|| std::ffi::OsStr::new("file")),
+        )
+    }
+
+    /// The file's attempt has ended: marker and copy are removed.
+    fn finish(self) {
+        if let Err(error) = std::fs::remove_dir_all(&self.folder) {
+            tracing::warn!(folder = %self.folder.display(), %error, "cannot remove the taking folder");
+        }
+    }
+}
+
+/// How long ago a file was last modified (`None` when unknown or in the future).
+fn modified_ago(path: &Path) -> Option<Duration> {
+    let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+    SystemTime::now().duration_since(modified).ok()
+}
+
+/// What a filesystem event says of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Activity {
+    /// Created, renamed, its attributes changed: look at it.
+    Seen,
+    /// Written to by a program that may still hold it open.
+    Written,
+    /// A program that wrote it has closed it.
+    Closed,
+}
+
 /// Starts filesystem events for `path` (recursive); `None` when the platform refuses (the
 /// rescan still finds files).
 fn start_watcher(
     path: &Path,
-    events: mpsc::UnboundedSender<PathBuf>,
+    events: mpsc::UnboundedSender<(PathBuf, Activity)>,
 ) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let handler = move |event: notify::Result<notify::Event>| {
+        use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
         if let Ok(event) = event {
+            let activity = match event.kind {
+                EventKind::Create(CreateKind::File) | EventKind::Modify(ModifyKind::Data(_)) => {
+                    Activity::Written
+                }
+                EventKind::Access(AccessKind::Close(AccessMode::Write)) => Activity::Closed,
+                _ => Activity::Seen,
+            };
             for path in event.paths {
-                let _ = events.send(path);
+                let _ = events.send((path, activity));
             }
         }
     };
@@ -442,6 +608,9 @@ fn stat(path: &Path) -> Stat {
 #[derive(Default)]
 struct Observed {
     files: HashMap<PathBuf, (Stat, Instant)>,
+    /// Files written to and not closed since (from filesystem events), with when the last
+    /// write was seen: a copy that pauses longer than the settle time is still not complete.
+    open_for_writing: HashMap<PathBuf, Instant>,
 }
 
 impl Observed {
@@ -465,19 +634,42 @@ impl Observed {
             .is_none_or(|(seen, _)| *seen != stat(path))
     }
 
-    fn forget(&mut self, path: &Path) {
-        self.files.remove(path);
+    fn activity(&mut self, path: &Path, activity: Activity) {
+        match activity {
+            Activity::Written => {
+                self.open_for_writing
+                    .insert(path.to_path_buf(), Instant::now());
+            }
+            Activity::Closed => {
+                self.open_for_writing.remove(path);
+            }
+            Activity::Seen => {}
+        }
     }
 
-    /// Files unchanged for `settle`, re-checking each; files gone are forgotten.
-    fn settled(&mut self, settle: Duration) -> Vec<PathBuf> {
+    fn forget(&mut self, path: &Path) {
+        self.files.remove(path);
+        self.open_for_writing.remove(path);
+    }
+
+    /// Files unchanged for `settle` and not held open by a writer (for at most `patience`
+    /// since its last write, in case the closing event was missed), re-checking each; files
+    /// gone are forgotten.
+    fn settled(&mut self, settle: Duration, patience: Duration) -> Vec<PathBuf> {
         let mut ready = Vec::new();
         let paths: Vec<PathBuf> = self.files.keys().cloned().collect();
         for path in paths {
             let now = stat(&path);
             if now.is_none() {
-                self.files.remove(&path);
+                self.forget(&path);
                 continue;
+            }
+            if let Some(written) = self.open_for_writing.get(&path) {
+                if written.elapsed() < patience {
+                    continue;
+                }
+                tracing::warn!(file = %path.display(), "written to {} s ago and never closed: taken as it is", written.elapsed().as_secs());
+                self.open_for_writing.remove(&path);
             }
             if let Some((seen, since)) = self.files.get_mut(&path) {
                 if *seen != now {

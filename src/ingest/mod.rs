@@ -110,6 +110,10 @@ fn is_input_file(path: &Path) -> bool {
         || name.ends_with(".md"))
 }
 
+/// The error of a file that was still being written while it was read: nothing of it is
+/// stored, and the inbox takes it again once it is complete.
+pub const CHANGED_WHILE_READ: &str = "the file changed while it was read (still being copied?): nothing stored, taken again once complete";
+
 /// SHA-256 (hex) and size of a file, streamed.
 pub fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     let mut file = std::fs::File::open(path)?;
@@ -172,12 +176,37 @@ impl<'a> Ingestor<'a> {
     /// [`RegistryError::is_transient`]) is an error, the file's rows rolled back, so that the
     /// caller keeps the file and tries it again.
     pub async fn ingest_file(&self, batch_id: i64, path: &Path) -> Result<Receipt, RegistryError> {
+        self.ingest(batch_id, path, path, &|| true).await
+    }
+
+    /// Ingests a private copy of a file (`copy`, which nothing else writes to) in the name of
+    /// `original`: the hash and the rows come from the same bytes, and `original_unchanged` is
+    /// asked just before the commit; when it answers no (the original was still being written)
+    /// the rows are rolled back and the receipt says [`CHANGED_WHILE_READ`].
+    pub async fn ingest_copy(
+        &self,
+        batch_id: i64,
+        copy: &Path,
+        original: &Path,
+        original_unchanged: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<Receipt, RegistryError> {
+        self.ingest(batch_id, copy, original, original_unchanged)
+            .await
+    }
+
+    async fn ingest(
+        &self,
+        batch_id: i64,
+        path: &Path,
+        original: &Path,
+        original_unchanged: &(dyn Fn() -> bool + Send + Sync),
+    ) -> Result<Receipt, RegistryError> {
         let started = Instant::now();
-        let file_name = path
+        let file_name = original
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        let mut receipt = Receipt::new(&file_name, &path.display().to_string());
+            .unwrap_or_else(|| original.display().to_string());
+        let mut receipt = Receipt::new(&file_name, &original.display().to_string());
         receipt.batch_id = Some(batch_id);
         match hash_file(path) {
             Ok((sha256, size)) => {
@@ -201,7 +230,7 @@ impl<'a> Ingestor<'a> {
         let meta = FileMeta {
             batch_id,
             file_name: file_name.clone(),
-            path: path.display().to_string(),
+            path: original.display().to_string(),
             sha256: receipt.sha256.clone(),
             size_bytes: receipt.size_bytes as i64,
         };
@@ -279,7 +308,10 @@ impl<'a> Ingestor<'a> {
             Ok(info) => {
                 receipt.format = info.format;
                 receipt.encoding = info.encoding;
-                if receipt.mappings.is_empty() {
+                if !original_unchanged() {
+                    writer.rollback().await?;
+                    receipt.error = Some(CHANGED_WHILE_READ.into());
+                } else if receipt.mappings.is_empty() {
                     writer.rollback().await?;
                     receipt.error = Some(match no_fit {
                         Some(no_fit) => no_fit.to_string(),
