@@ -22,6 +22,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// A request as the test server saw it.
 #[derive(Debug, Clone)]
 struct Seen {
+    /// The request line and headers as sent.
+    head: String,
     query: HashMap<String, String>,
     authorization: Option<String>,
     at: Instant,
@@ -31,6 +33,8 @@ enum Reply {
     Json(u16, String),
     WithHeaders(u16, Vec<(&'static str, String)>, String),
     Hang(Duration),
+    /// The answer, after a wait.
+    Later(Duration, String),
 }
 
 type Handler = Arc<dyn Fn(&Seen, usize) -> Reply + Send + Sync>;
@@ -70,6 +74,7 @@ async fn server(handler: Handler) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
                     })
                     .map(str::to_string);
                 let seen = Seen {
+                    head: text.clone(),
                     query,
                     authorization,
                     at: Instant::now(),
@@ -85,6 +90,10 @@ async fn server(handler: Handler) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
                     Reply::Hang(duration) => {
                         tokio::time::sleep(duration).await;
                         (200, Vec::new(), "[]".to_string())
+                    }
+                    Reply::Later(duration, body) => {
+                        tokio::time::sleep(duration).await;
+                        (200, Vec::new(), body)
                     }
                 };
                 let mut response = format!(
@@ -608,4 +617,187 @@ async fn offset_pages_are_followed_at_the_configured_rate() {
             "requests {gap:?} apart at 4 a second"
         );
     }
+}
+
+/// The API's slowness is the connector's problem alone: while a page is on its way the
+/// registry's write lock is free for the inbox and the other connectors.
+#[tokio::test]
+async fn the_registry_is_not_locked_while_an_api_is_slow() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let (address, log) = server(Arc::new(|seen, _| {
+        match seen.query.get("page").map(String::as_str) {
+            Some("1") => Reply::Json(
+                200,
+                page_body(&[house(1, "2024-05-01"), house(2, "2024-05-02")]),
+            ),
+            _ => Reply::Later(Duration::from_secs(2), page_body(&[house(3, "2024-05-03")])),
+        }
+    }))
+    .await;
+    let connector = connector(address, "pagination = { style = \"page\", size = 2 }");
+    let mappings = MappingSet::built_in().unwrap();
+    let gate = tokio::sync::Mutex::new(());
+    let context = SyncContext {
+        registry: &registry,
+        mappings: &mappings,
+        receipts: dir.path().join("receipts"),
+        shutdown: Shutdown::never(),
+        write_gate: &gate,
+    };
+    let pull = connector.sync(&context);
+    let probe = async {
+        while log.lock().unwrap().len() < 2 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // page 2 is still on its way
+        gate.try_lock().is_ok()
+    };
+    let (report, free) = tokio::join!(pull, probe);
+    let report = report.unwrap();
+    assert!(free, "the write lock was held during the transfer");
+    assert_eq!(report.rows_stored, 3, "{report:?}");
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 3);
+}
+
+/// A `Link` header naming another server is not followed: the token would go with it.
+#[tokio::test]
+async fn a_link_to_another_server_is_not_followed_with_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    // SAFETY: the variable is used by this test only
+    unsafe { std::env::set_var("LIFELINE_TEST_LINK_TOKEN", "token-link") };
+    let (elsewhere, elsewhere_log) =
+        server(Arc::new(|_, _| Reply::Json(200, page_body(&[])))).await;
+    let (address, _) = server(Arc::new(move |_, _| {
+        Reply::WithHeaders(
+            200,
+            vec![(
+                "link",
+                format!("<http://{elsewhere}/houses?page=2>; rel=\"next\""),
+            )],
+            page_body(&[house(1, "2024-05-01")]),
+        )
+    }))
+    .await;
+    let connector = connector(
+        address,
+        "auth = { bearer_env = \"LIFELINE_TEST_LINK_TOKEN\" }\npagination = { style = \"link\" }",
+    );
+    let error = sync(&registry, &dir.path().join("receipts"), &connector)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("another server"), "{error}");
+    assert!(elsewhere_log.lock().unwrap().is_empty());
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 0);
+}
+
+/// A redirect to another server is refused: reqwest drops `Authorization` there but would
+/// carry a custom key header.
+#[tokio::test]
+async fn a_redirect_to_another_server_does_not_carry_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    // SAFETY: the variable is used by this test only
+    unsafe { std::env::set_var("LIFELINE_TEST_REDIRECT_KEY", "key-redirect-secret") };
+    let (elsewhere, elsewhere_log) = server(Arc::new(|_, _| {
+        Reply::Json(200, page_body(&[house(1, "2024-05-01")]))
+    }))
+    .await;
+    let (address, log) = server(Arc::new(move |seen, _| {
+        if seen.head.starts_with("GET /moved") {
+            Reply::WithHeaders(
+                302,
+                vec![("location", format!("http://{elsewhere}/houses"))],
+                String::new(),
+            )
+        } else {
+            Reply::WithHeaders(302, vec![("location", "/moved".into())], String::new())
+        }
+    }))
+    .await;
+    let connector = connector(
+        address,
+        "auth = { api_key_env = \"LIFELINE_TEST_REDIRECT_KEY\", header = \"X-Dept-Key\" }",
+    );
+    let error = sync(&registry, &dir.path().join("receipts"), &connector)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("redirects to another server"), "{error}");
+    assert!(!error.contains("key-redirect-secret"), "{error}");
+    // the same-origin redirect was followed, with the key
+    let seen = log.lock().unwrap().clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[1].head.contains("key-redirect-secret"));
+    assert!(elsewhere_log.lock().unwrap().is_empty());
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 0);
+}
+
+/// A key sent as a query parameter never shows in an error (reqwest's error text carries the
+/// URL), nor does a parameter named like a password.
+#[tokio::test]
+async fn errors_never_show_a_key_in_the_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    // SAFETY: the variable is used by this test only
+    unsafe { std::env::set_var("LIFELINE_TEST_QUERY_KEY", "key-in-query-secret") };
+    // a port nobody listens on
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let connector = connector(
+        closed,
+        "auth = { api_key_env = \"LIFELINE_TEST_QUERY_KEY\", query_param = \"appkey\" }\n\
+         query = { password = \"pw-in-query-secret\" }\nmax_retries = 0",
+    );
+    let error = sync(&registry, &dir.path().join("receipts"), &connector)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("cannot connect"), "{error}");
+    assert!(!error.contains("key-in-query-secret"), "{error}");
+    assert!(!error.contains("pw-in-query-secret"), "{error}");
+    assert!(error.contains("appkey=***"), "{error}");
+}
+
+/// Plain http:// to another machine is refused unless the connector says so.
+#[test]
+fn plain_http_to_another_machine_needs_an_explicit_opt_out() {
+    let mappings = MappingSet::built_in().unwrap();
+    let text = |extra: &str| {
+        format!(
+            "kind = \"http\"\ndepartment = \"housing\"\nmapping = \"housing\"\n\
+             url = \"http://10.20.30.40/houses\"\n{extra}\n"
+        )
+    };
+    let refused = ConnectorSet::from_sources(
+        &[("connectors/housing_api.toml".into(), text(""))],
+        &mappings,
+        Path::new("."),
+    )
+    .map(|_| ())
+    .unwrap_err()
+    .to_string();
+    assert!(refused.contains("insecure_http"), "{refused}");
+    ConnectorSet::from_sources(
+        &[(
+            "connectors/housing_api.toml".into(),
+            text("insecure_http = true"),
+        )],
+        &mappings,
+        Path::new("."),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
 }

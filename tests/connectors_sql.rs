@@ -281,3 +281,178 @@ async fn a_query_that_writes_is_refused_by_the_read_only_session() {
         .await
         .unwrap();
 }
+
+fn sql_connector(toml: String) -> ConnectorSet {
+    let mappings = MappingSet::built_in().unwrap();
+    ConnectorSet::from_sources(
+        &[("connectors/housing_db.toml".into(), toml)],
+        &mappings,
+        Path::new("."),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A database that accepts the connection and then says nothing fails its pull after the
+/// connector's timeout, and the registry's write lock stays free all the while.
+#[tokio::test]
+async fn a_database_that_never_answers_fails_its_pull_and_never_holds_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    // SAFETY: the variable is used by this test only
+    unsafe {
+        std::env::set_var(
+            "LIFELINE_TEST_SILENT_DB_URL",
+            format!("mysql://root@{address}/test"),
+        )
+    };
+    let set = sql_connector(
+        "kind = \"sql\"\ndepartment = \"housing\"\nmapping = \"housing\"\ndatabase = \"mysql\"\n\
+         url_env = \"LIFELINE_TEST_SILENT_DB_URL\"\nquery = \"SELECT 1\"\ntimeout_seconds = 1\n"
+            .into(),
+    );
+    let mappings = MappingSet::built_in().unwrap();
+    let gate = tokio::sync::Mutex::new(());
+    let context = SyncContext {
+        registry: &registry,
+        mappings: &mappings,
+        receipts: dir.path().join("receipts"),
+        shutdown: Shutdown::never(),
+        write_gate: &gate,
+    };
+    let started = std::time::Instant::now();
+    let probe = async {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        gate.try_lock().is_ok()
+    };
+    let (result, free) = tokio::join!(set.connectors[0].sync(&context), probe);
+    let error = result.unwrap_err().to_string();
+    assert!(error.contains("no answer within 1 s"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert!(free, "the write lock was held while connecting");
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 0);
+    silent.abort();
+}
+
+/// A query that stalls midway is given up after the timeout, on a real server.
+#[tokio::test]
+async fn a_query_that_stalls_is_given_up_after_the_timeout() {
+    let Ok(url) = std::env::var("LIFELINE_TEST_POSTGRES") else {
+        eprintln!("LIFELINE_TEST_POSTGRES not set: skipping the stalled query test");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    // SAFETY: the variable is used by this test only
+    unsafe { std::env::set_var("LIFELINE_TEST_STALL_PG_URL", &url) };
+    let set = sql_connector(
+        "kind = \"sql\"\ndepartment = \"housing\"\nmapping = \"housing\"\n\
+         database = \"postgres\"\nurl_env = \"LIFELINE_TEST_STALL_PG_URL\"\n\
+         query = '''SELECT '张伟' AS \"户主姓名\", 'D级' AS \"鉴定等级\", pg_sleep(20)::text AS waited'''\n\
+         timeout_seconds = 1\n"
+            .into(),
+    );
+    let mappings = MappingSet::built_in().unwrap();
+    let gate = tokio::sync::Mutex::new(());
+    let context = SyncContext {
+        registry: &registry,
+        mappings: &mappings,
+        receipts: dir.path().join("receipts"),
+        shutdown: Shutdown::never(),
+        write_gate: &gate,
+    };
+    let started = std::time::Instant::now();
+    let error = set.connectors[0]
+        .sync(&context)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("sent no row for 1 s"), "{error}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 0);
+}
+
+/// A `TIMESTAMPTZ` watermark is bound with its zone: a session in another time zone (the
+/// department's server set to Asia/Shanghai) neither re-reads nor skips rows.
+#[tokio::test]
+async fn a_zoned_timestamp_watermark_keeps_its_zone() {
+    let Ok(url) = std::env::var("LIFELINE_TEST_POSTGRES") else {
+        eprintln!("LIFELINE_TEST_POSTGRES not set: skipping the TIMESTAMPTZ watermark test");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let table = format!("zoned_{}", std::process::id());
+    let mut admin = sqlx::PgConnection::connect(&url).await.unwrap();
+    admin
+        .execute(sqlx::AssertSqlSafe(format!(
+            "CREATE TABLE {table} (hzxm TEXT, sfzh TEXT, djjg TEXT, updated_at TIMESTAMPTZ)"
+        )))
+        .await
+        .unwrap();
+    let insert = |from: u32, to: u32| {
+        let values: Vec<String> = (from..=to)
+            .map(|n| {
+                format!(
+                    "('{}', '{}', 'D级', '2024-05-{n:02} 10:00:00+00')",
+                    person_name(n),
+                    id_number(n)
+                )
+            })
+            .collect();
+        format!("INSERT INTO {table} VALUES {}", values.join(", "))
+    };
+    admin
+        .execute(sqlx::AssertSqlSafe(insert(1, 3)))
+        .await
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    // SAFETY: the variable is used by this test only
+    unsafe {
+        std::env::set_var(
+            "LIFELINE_TEST_ZONED_PG_URL",
+            format!("{url}{separator}options=-c%20TimeZone%3DAsia%2FShanghai"),
+        )
+    };
+    let toml = format!(
+        "kind = \"sql\"\ndepartment = \"housing\"\nmapping = \"housing\"\ndatabase = \"postgres\"\n\
+         url_env = \"LIFELINE_TEST_ZONED_PG_URL\"\n\
+         query = '''SELECT hzxm AS \"户主姓名\", sfzh AS \"身份证号\", djjg AS \"鉴定等级\", updated_at FROM {table} \
+         WHERE updated_at > $1::timestamptz ORDER BY updated_at'''\n\
+         watermark = {{ column = \"updated_at\", start = \"1970-01-01 00:00:00+00\" }}\n"
+    );
+    let first = sync(&registry, dir.path(), toml.clone()).await;
+    assert_eq!(first.rows_stored, 3, "{first:?}");
+    let mark = state::load(&registry, "housing_db")
+        .await
+        .unwrap()
+        .unwrap()
+        .watermark;
+    assert_eq!(mark.as_deref(), Some("2024-05-03 10:00:00+00:00"));
+    let again = sync(&registry, dir.path(), toml.clone()).await;
+    assert_eq!(again.rows_stored, 0, "nothing is read twice: {again:?}");
+    admin
+        .execute(sqlx::AssertSqlSafe(insert(4, 5)))
+        .await
+        .unwrap();
+    let later = sync(&registry, dir.path(), toml).await;
+    assert_eq!(later.rows_stored, 2, "{later:?}");
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 5);
+    admin
+        .execute(sqlx::AssertSqlSafe(format!("DROP TABLE {table}")))
+        .await
+        .unwrap();
+}

@@ -16,13 +16,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::stage::Staging;
 use super::{
     Connector, ConnectorError, Problems, SyncContext, SyncReport, deserialize_spec, field_changes,
     state,
 };
 use crate::config::is_env_name;
-use crate::ingest::pull::{PullRecord, PullWriter};
-use crate::ingest::{IngestOptions, Ingestor};
+use crate::ingest::pull::PullRecord;
 use crate::read::CellValue;
 
 /// The file's keys for `kind = "http"`.
@@ -59,6 +59,12 @@ pub struct HttpSpec {
     pub requests_per_second: Option<f64>,
     /// Most pages in one pull, against runaway pagination (default 10000).
     pub max_pages: Option<u32>,
+    /// Allow a plain `http://` URL to another machine (default false): records and
+    /// credentials would cross the network unencrypted, so set it only for a department
+    /// server inside a closed network that has no TLS yet. `http://` to this machine
+    /// (127.0.0.1, localhost) is always allowed.
+    #[serde(default)]
+    pub insecure_http: bool,
 }
 
 /// `auth = { bearer_env = "…" }` or `auth = { api_key_env = "…", header = "X-API-Key" }`.
@@ -237,6 +243,18 @@ impl HttpConfig {
             }
         };
         if let Some(url) = &url
+            && url.scheme() == "http"
+            && !is_loopback(url)
+            && !spec.insecure_http
+        {
+            problems.add(
+                "url",
+                "is plain http:// to another machine: records and credentials would cross the \
+                 network unencrypted; use https:// (or set insecure_http = true for a closed \
+                 network without TLS)",
+            );
+        }
+        if let Some(url) = &url
             && !url.password().unwrap_or("").is_empty()
         {
             problems.add(
@@ -400,23 +418,13 @@ impl HttpConfig {
         let secret = self.secret()?;
         let client = reqwest::Client::builder()
             .timeout(self.timeout)
+            .connect_timeout(self.timeout.min(Duration::from_secs(30)))
+            .redirect(same_origin_redirects())
             .user_agent(concat!("lifeline/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| ConnectorError::Http(format!("cannot start the HTTP client: {e}")))?;
-        let _gate = context.write_gate.lock().await;
-        let ingestor = Ingestor::new(
-            context.registry,
-            context.mappings,
-            IngestOptions {
-                mapping: connector.mapping.clone(),
-                receipts_dir: Some(context.receipts.clone()),
-                origin: connector.name.clone(),
-                ..IngestOptions::default()
-            },
-        );
-        let batch = context.registry.start_batch(&connector.name).await?;
-        let name = format!("http:{}:batch-{batch}", connector.name);
-        let mut writer = ingestor.begin_pull(batch, &name).await?;
+            .map_err(|e| {
+                ConnectorError::Http(format!("cannot start the HTTP client: {}", e.without_url()))
+            })?;
         let mut puller = Puller {
             config: self,
             client,
@@ -424,17 +432,13 @@ impl HttpConfig {
             last_request: None,
             shutdown: context.shutdown.clone(),
         };
+        // the transfer goes to a staging file: the registry is not locked while the API is slow
+        let mut staging = Staging::new()?;
         let mut fields: Vec<String> = Vec::new();
-        let result = puller
-            .pull_all(&mut writer, watermark_before.as_deref(), &mut fields)
-            .await;
-        let (pages, watermark_after) = match result {
-            Ok(done) => done,
-            Err(error) => {
-                writer.abort().await?;
-                return Err(error);
-            }
-        };
+        let (pages, watermark_after) = puller
+            .pull_all(&mut staging, watermark_before.as_deref(), &mut fields)
+            .await?;
+        let (_gate, ingestor, writer) = staging.into_pull("http", connector, context).await?;
         let record = PullRecord {
             connector: connector.name.clone(),
             kind: "http".into(),
@@ -493,7 +497,7 @@ impl Puller<'_> {
     /// Follows every page; returns the pages read and the new watermark.
     async fn pull_all(
         &mut self,
-        writer: &mut PullWriter,
+        writer: &mut Staging,
         watermark: Option<&str>,
         fields: &mut Vec<String>,
     ) -> Result<(i64, Option<String>), ConnectorError> {
@@ -626,7 +630,7 @@ impl Puller<'_> {
                             .unwrap_or_else(|| key.clone())
                     })
                     .collect();
-                writer.sheet(&format!("page-{pages}"), labels).await?;
+                writer.sheet(&format!("page-{pages}"), labels)?;
                 for record in flat {
                     let mut cells = vec![CellValue::Empty; header.len()];
                     for (key, value) in record {
@@ -644,7 +648,7 @@ impl Puller<'_> {
                             cells[index] = value;
                         }
                     }
-                    writer.row(cells).await?;
+                    writer.row(cells)?;
                 }
             }
             // where next
@@ -689,6 +693,14 @@ impl Puller<'_> {
                                 "page {pages}: bad Link header \"{next}\": {e}"
                             ))
                         })?;
+                        if next.origin() != config.url.origin() {
+                            return Err(ConnectorError::Http(format!(
+                                "page {pages}: the Link header points to another server ({}); \
+                                 lifeline does not send the connector's credentials there, \
+                                 nothing of this pull was stored",
+                                next.origin().ascii_serialization()
+                            )));
+                        }
                         if !seen_cursors.insert(next.to_string()) {
                             return Err(ConnectorError::Http(format!(
                                 "page {pages}: the Link header points back to an earlier page: \
@@ -752,12 +764,21 @@ impl Puller<'_> {
             let failure: String;
             let mut retry_after: Option<Duration> = None;
             let sent = tokio::select! {
-                sent = request.send() => sent,
+                // reqwest's error texts carry the URL, API key and all: never shown
+                sent = request.send() => sent.map_err(reqwest::Error::without_url),
                 _ = self.shutdown.requested() => return Err(ConnectorError::Interrupted),
             };
             match sent {
                 Err(error) if error.is_timeout() => {
                     failure = format!("no answer within {:?}", self.config.timeout)
+                }
+                Err(error) if error.is_redirect() => {
+                    let reason = std::error::Error::source(&error)
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| error.to_string());
+                    return Err(ConnectorError::Http(format!(
+                        "page {page} ({shown}): {reason}; nothing of this pull was stored"
+                    )));
                 }
                 Err(error) if error.is_connect() || error.is_request() => {
                     failure = format!("cannot connect: {error}")
@@ -776,7 +797,7 @@ impl Puller<'_> {
                             .iter()
                             .filter_map(|v| v.to_str().ok())
                             .find_map(next_link);
-                        match response.text().await {
+                        match response.text().await.map_err(reqwest::Error::without_url) {
                             Ok(text) => match serde_json::from_str::<Value>(&text) {
                                 Ok(body) => return Ok(Page { body, next_link }),
                                 Err(error) => {
@@ -842,29 +863,78 @@ impl Puller<'_> {
     }
 }
 
-/// The URL as logged: an API key in the query is hidden.
-fn redacted(url: &reqwest::Url, auth: &Auth) -> String {
-    let Auth::ApiKey {
-        query_param: Some(param),
-        ..
-    } = auth
-    else {
-        return url.to_string();
+/// Query parameters whose values are hidden in logs whatever the connector's auth says.
+const SECRET_PARAMETERS: [&str; 12] = [
+    "password",
+    "passwd",
+    "pwd",
+    "token",
+    "access_token",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+    "signature",
+    "sig",
+    "auth",
+];
+
+/// The URL as logged: a password in it, the API key's query parameter and every parameter
+/// named like a secret (`password`, `token`, `key`, …) are shown as `***`.
+pub fn redacted(url: &reqwest::Url, auth: &Auth) -> String {
+    let own = match auth {
+        Auth::ApiKey {
+            query_param: Some(param),
+            ..
+        } => Some(param.as_str()),
+        _ => None,
     };
     let mut shown = url.clone();
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| {
-            let v = if k == param.as_str() {
-                "***".to_string()
-            } else {
-                v.into_owned()
-            };
-            (k.into_owned(), v)
-        })
-        .collect();
-    shown.query_pairs_mut().clear().extend_pairs(pairs);
+    if url.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let secret =
+                    own == Some(&*k) || SECRET_PARAMETERS.iter().any(|s| k.eq_ignore_ascii_case(s));
+                let v = if secret { "***".into() } else { v.into_owned() };
+                (k.into_owned(), v)
+            })
+            .collect();
+        shown.query_pairs_mut().clear().extend_pairs(pairs);
+    }
     shown.to_string()
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Redirects are followed on the same origin only (scheme, host and port): a token or API key
+/// header must never reach another server, and reqwest strips only `Authorization` when the
+/// host changes.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first = attempt.previous().first().map(reqwest::Url::origin);
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if first.is_some_and(|origin| origin != attempt.url().origin()) {
+            let to = attempt.url().origin().ascii_serialization();
+            attempt.error(format!(
+                "the API redirects to another server ({to}); lifeline does not send the \
+                 connector's credentials there"
+            ))
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// `Retry-After`: seconds, or an HTTP date.
@@ -987,5 +1057,26 @@ mod tests {
     fn watermarks_compare_as_numbers_or_text() {
         assert!(later("10", "9"));
         assert!(later("2024-05-02T00:00:00", "2024-05-01T23:59:59"));
+    }
+
+    #[test]
+    fn logged_urls_hide_passwords_keys_and_tokens() {
+        let url = reqwest::Url::parse(
+            "https://user:hunter2@api.example/x?page=2&password=pw&Token=t&appkey=k&q=ok",
+        )
+        .unwrap();
+        let auth = Auth::ApiKey {
+            env: "KEY".into(),
+            header: None,
+            query_param: Some("appkey".into()),
+        };
+        let shown = redacted(&url, &auth);
+        for secret in ["hunter2", "=pw", "=t&", "=k&"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("page=2") && shown.contains("q=ok"),
+            "{shown}"
+        );
     }
 }

@@ -18,6 +18,7 @@
 pub mod http;
 pub mod inbox;
 pub mod sql;
+pub mod stage;
 pub mod state;
 
 use std::collections::HashMap;

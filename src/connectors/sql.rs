@@ -2,23 +2,28 @@
 //! read-only query.
 //!
 //! The query's result is a sheet whose header is the column names (name them with `AS "姓名"`
-//! where the mapping does not know a column); rows stream from the server into the registry,
-//! so memory does not grow with the table. The query receives the watermark as its one
-//! parameter (`?` for MySQL, `$1` for PostgreSQL, bound as text) and the greatest value of the
-//! watermark column becomes the next watermark once the pull is committed. The session is
+//! where the mapping does not know a column); rows stream from the server into a staging file
+//! ([`super::stage`]) and are stored once the query is complete, so neither memory nor the
+//! registry's write lock grows with the table or waits for a slow server. The query receives
+//! the watermark as its one parameter (`?` for MySQL, `$1` for PostgreSQL, bound as text) and
+//! the greatest value of the watermark column becomes the next watermark once the pull is
+//! committed. The session is
 //! read-only: the query cannot change the department's data.
+
+use std::str::FromStr;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde::Deserialize;
-use sqlx::{Column, Connection, Row, TypeInfo, ValueRef};
+use sqlx::{Column, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
 
+use super::stage::Staging;
 use super::{
     Connector, ConnectorError, Problems, SyncContext, SyncReport, deserialize_spec, field_changes,
     state,
 };
 use crate::config::is_env_name;
-use crate::ingest::pull::{PullOutcome, PullRecord, PullWriter};
-use crate::ingest::{IngestOptions, Ingestor};
+use crate::ingest::pull::{PullOutcome, PullRecord};
 use crate::read::CellValue;
 
 /// The file's keys for `kind = "sql"`.
@@ -37,6 +42,15 @@ pub struct SqlSpec {
     pub query: String,
     /// Incremental pulls.
     pub watermark: Option<SqlWatermarkSpec>,
+    /// Seconds to wait for the connection, and then for each next row, before the pull is
+    /// given up (default 60). A hung department database fails its pull, never the service.
+    pub timeout_seconds: Option<f64>,
+    /// Verify the server's TLS certificate and name (default true). A database on another
+    /// machine is reached over TLS checked against the system's certificate authorities; set
+    /// false only for a server inside a closed network without a certificate, and then the
+    /// URL's own `sslmode` / `ssl-mode` is used as written. Databases on this machine
+    /// (127.0.0.1, localhost, a socket) are reached as the URL says.
+    pub tls_verify: Option<bool>,
 }
 
 /// Incremental pulls of a query.
@@ -69,6 +83,10 @@ pub struct SqlConfig {
     pub query: String,
     /// Watermark.
     pub watermark: Option<SqlWatermarkSpec>,
+    /// Connection and row timeout.
+    pub timeout: Duration,
+    /// Whether a remote server's certificate is verified.
+    pub tls_verify: bool,
 }
 
 impl SqlConfig {
@@ -126,6 +144,13 @@ impl SqlConfig {
             ),
             _ => {}
         }
+        let timeout = spec.timeout_seconds.unwrap_or(60.0);
+        if !(timeout.is_finite() && timeout > 0.0 && timeout < 1e6) {
+            problems.add(
+                "timeout_seconds",
+                format!("{timeout} must be a positive number of seconds"),
+            );
+        }
         if problems.count() > before {
             return None;
         }
@@ -134,6 +159,8 @@ impl SqlConfig {
             url_env: spec.url_env,
             query: spec.query.trim().trim_end_matches(';').to_string(),
             watermark: spec.watermark,
+            timeout: Duration::from_secs_f64(timeout),
+            tls_verify: spec.tls_verify.unwrap_or(true),
         })
     }
 
@@ -155,50 +182,36 @@ impl SqlConfig {
             Ok(url) if !url.is_empty() => url,
             _ => return Err(ConnectorError::MissingSecret(self.url_env.clone())),
         };
-        let _gate = context.write_gate.lock().await;
-        let ingestor = Ingestor::new(
-            context.registry,
-            context.mappings,
-            IngestOptions {
-                mapping: connector.mapping.clone(),
-                receipts_dir: Some(context.receipts.clone()),
-                origin: connector.name.clone(),
-                ..IngestOptions::default()
-            },
-        );
-        let batch = context.registry.start_batch(&connector.name).await?;
-        let name = format!("sql:{}:batch-{batch}", connector.name);
-        let mut writer = ingestor.begin_pull(batch, &name).await?;
+        let tls = tls_plan(&url, &self.url_env, self.tls_verify)?;
+        // the transfer goes to a staging file: the registry is not locked while the
+        // department's database is slow
+        let mut staging = Staging::new()?;
         let mut columns = Vec::new();
-        let pulled = match self.database {
+        let watermark_after = match self.database {
             Database::Mysql => {
                 self.pull_mysql(
                     &url,
+                    tls,
                     watermark_before.as_deref(),
-                    &mut writer,
+                    &mut staging,
                     &mut columns,
                     context,
                 )
-                .await
+                .await?
             }
             Database::Postgres => {
                 self.pull_postgres(
                     &url,
+                    tls,
                     watermark_before.as_deref(),
-                    &mut writer,
+                    &mut staging,
                     &mut columns,
                     context,
                 )
-                .await
+                .await?
             }
         };
-        let watermark_after = match pulled {
-            Ok(mark) => mark,
-            Err(error) => {
-                writer.abort().await?;
-                return Err(error);
-            }
-        };
+        let (_gate, ingestor, writer) = staging.into_pull("sql", connector, context).await?;
         let record = PullRecord {
             connector: connector.name.clone(),
             kind: "sql".into(),
@@ -226,95 +239,161 @@ impl SqlConfig {
         report.add_pull(outcome)
     }
 
+    /// `what`, given up after the connector's timeout or at shutdown.
+    async fn within<T>(
+        &self,
+        context: &SyncContext<'_>,
+        what: &str,
+        work: impl std::future::Future<Output = Result<T, sqlx::Error>>,
+    ) -> Result<T, ConnectorError> {
+        tokio::select! {
+            done = tokio::time::timeout(self.timeout, work) => match done {
+                Ok(result) => result.map_err(|e| ConnectorError::Sql(format!("{what}: {e}"))),
+                Err(_) => Err(ConnectorError::Sql(format!(
+                    "{what}: no answer within {} s (timeout_seconds); nothing of this pull \
+                     was stored",
+                    self.timeout.as_secs_f64()
+                ))),
+            },
+            _ = context.shutdown.requested() => Err(ConnectorError::Interrupted),
+        }
+    }
+
     async fn pull_mysql(
         &self,
         url: &str,
+        tls: TlsPlan,
         watermark: Option<&str>,
-        writer: &mut PullWriter,
+        staging: &mut Staging,
         columns: &mut Vec<String>,
         context: &SyncContext<'_>,
     ) -> Result<Option<String>, ConnectorError> {
-        let failed = |e: sqlx::Error| ConnectorError::Sql(e.to_string());
-        let mut connection = sqlx::MySqlConnection::connect(url)
-            .await
-            .map_err(|e| ConnectorError::Sql(format!("cannot connect: {e}")))?;
-        sqlx::raw_sql("START TRANSACTION READ ONLY")
-            .execute(&mut connection)
-            .await
-            .map_err(failed)?;
+        let mut options = sqlx::mysql::MySqlConnectOptions::from_str(url)
+            .map_err(|e| ConnectorError::Sql(format!("the URL in {}: {e}", self.url_env)))?;
+        if tls == TlsPlan::Verify {
+            options = options.ssl_mode(sqlx::mysql::MySqlSslMode::VerifyIdentity);
+        }
+        let mut connection = self
+            .within(context, "cannot connect", options.connect())
+            .await?;
+        self.within(
+            context,
+            "cannot start a read-only session",
+            sqlx::raw_sql("START TRANSACTION READ ONLY").execute(&mut connection),
+        )
+        .await?;
         let result = {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(self.query.as_str()));
             if self.watermark.is_some() {
                 query = query.bind(watermark.unwrap_or_default());
             }
             let rows = query.fetch(&mut connection);
-            self.stream(rows, mysql_cells, writer, columns, context)
+            self.stream(rows, mysql_cells, staging, columns, context)
                 .await
         };
-        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut connection).await;
-        let _ = connection.close().await;
+        // after a failure the connection may be mid-query: it is dropped, not waited for
+        if result.is_ok() {
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                sqlx::raw_sql("ROLLBACK").execute(&mut connection),
+            )
+            .await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), connection.close()).await;
+        }
         result
     }
 
     async fn pull_postgres(
         &self,
         url: &str,
+        tls: TlsPlan,
         watermark: Option<&str>,
-        writer: &mut PullWriter,
+        staging: &mut Staging,
         columns: &mut Vec<String>,
         context: &SyncContext<'_>,
     ) -> Result<Option<String>, ConnectorError> {
-        let failed = |e: sqlx::Error| ConnectorError::Sql(e.to_string());
-        let mut connection = sqlx::PgConnection::connect(url)
-            .await
-            .map_err(|e| ConnectorError::Sql(format!("cannot connect: {e}")))?;
-        sqlx::raw_sql("BEGIN READ ONLY")
-            .execute(&mut connection)
-            .await
-            .map_err(failed)?;
+        let mut options = sqlx::postgres::PgConnectOptions::from_str(url)
+            .map_err(|e| ConnectorError::Sql(format!("the URL in {}: {e}", self.url_env)))?;
+        if tls == TlsPlan::Verify {
+            options = options.ssl_mode(sqlx::postgres::PgSslMode::VerifyFull);
+        }
+        let mut connection = self
+            .within(context, "cannot connect", options.connect())
+            .await?;
+        self.within(
+            context,
+            "cannot start a read-only session",
+            sqlx::raw_sql("BEGIN READ ONLY").execute(&mut connection),
+        )
+        .await?;
         let result = {
             let mut query = sqlx::query(sqlx::AssertSqlSafe(self.query.as_str()));
             if self.watermark.is_some() {
                 query = query.bind(watermark.unwrap_or_default());
             }
             let rows = query.fetch(&mut connection);
-            self.stream(rows, postgres_cells, writer, columns, context)
+            self.stream(rows, postgres_cells, staging, columns, context)
                 .await
         };
-        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut connection).await;
-        let _ = connection.close().await;
+        // after a failure the connection may be mid-query: it is dropped, not waited for
+        if result.is_ok() {
+            let _ = tokio::time::timeout(
+                Duration::from_secs(5),
+                sqlx::raw_sql("ROLLBACK").execute(&mut connection),
+            )
+            .await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), connection.close()).await;
+        }
         result
     }
 
-    /// Sends every row of the stream to the pull; returns the greatest watermark value.
+    /// Stages every row of the stream; returns the greatest watermark value.
     async fn stream<R: Row>(
         &self,
         mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
         cells_of: fn(&R) -> Vec<CellValue>,
-        writer: &mut PullWriter,
+        staging: &mut Staging,
         columns: &mut Vec<String>,
         context: &SyncContext<'_>,
     ) -> Result<Option<String>, ConnectorError> {
         let mut watermark_index: Option<usize> = None;
+        let mut zoned = false;
         let mut greatest: Option<CellValue> = None;
-        while let Some(row) = rows.next().await {
-            if context.shutdown.is_requested() {
-                return Err(ConnectorError::Interrupted);
-            }
-            let row = row.map_err(|e| ConnectorError::Sql(e.to_string()))?;
+        loop {
+            let next = tokio::select! {
+                next = tokio::time::timeout(self.timeout, rows.next()) => next,
+                _ = context.shutdown.requested() => return Err(ConnectorError::Interrupted),
+            };
+            let row = match next {
+                Err(_) => {
+                    return Err(ConnectorError::Sql(format!(
+                        "the query sent no row for {} s (timeout_seconds) after {} rows; \
+                         nothing of this pull was stored",
+                        self.timeout.as_secs_f64(),
+                        staging.rows()
+                    )));
+                }
+                Ok(None) => break,
+                Ok(Some(row)) => row.map_err(|e| ConnectorError::Sql(e.to_string()))?,
+            };
             if columns.is_empty() {
                 *columns = row.columns().iter().map(|c| c.name().to_string()).collect();
                 if let Some(spec) = &self.watermark {
                     watermark_index = columns.iter().position(|c| *c == spec.column);
-                    if watermark_index.is_none() {
+                    let Some(index) = watermark_index else {
                         return Err(ConnectorError::Sql(format!(
                             "the query has no column \"{}\" (the watermark column); it has: {}",
                             spec.column,
                             columns.join(", ")
                         )));
-                    }
+                    };
+                    // a zoned timestamp comes back in UTC: the next query must be told so
+                    zoned = row.columns()[index]
+                        .type_info()
+                        .name()
+                        .eq_ignore_ascii_case("TIMESTAMPTZ");
                 }
-                writer.sheet("query", columns.clone()).await?;
+                staging.sheet("query", columns.clone())?;
             }
             let cells = cells_of(&row);
             if let Some(index) = watermark_index
@@ -324,9 +403,64 @@ impl SqlConfig {
             {
                 greatest = Some(value.clone());
             }
-            writer.row(cells).await?;
+            staging.row(cells)?;
         }
-        Ok(greatest.map(|value| watermark_text(&value)))
+        Ok(greatest.map(|value| {
+            let text = watermark_text(&value);
+            if zoned && matches!(value, CellValue::DateTime(_)) {
+                format!("{text}+00:00")
+            } else {
+                text
+            }
+        }))
+    }
+}
+
+/// How a connection's TLS is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TlsPlan {
+    /// TLS with the server's certificate and name verified.
+    Verify,
+    /// As the URL says (a server on this machine, a verifying mode in the URL, or
+    /// `tls_verify = false`).
+    AsWritten,
+}
+
+/// Chooses the TLS of a connection: a server on another machine is verified unless the
+/// connector opts out; a URL that asks for an unverified mode is refused rather than obeyed.
+fn tls_plan(url: &str, variable: &str, verify: bool) -> Result<TlsPlan, ConnectorError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| ConnectorError::Sql(format!("the URL in {variable} is not a URL: {e}")))?;
+    let host = parsed.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let socket = parsed
+        .query_pairs()
+        .any(|(k, v)| (k == "host" || k == "socket") && v.starts_with('/'));
+    let local = host.is_empty()
+        || socket
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if local || !verify {
+        return Ok(TlsPlan::AsWritten);
+    }
+    let mode = parsed.query_pairs().find_map(|(k, v)| {
+        matches!(
+            k.to_ascii_lowercase().as_str(),
+            "sslmode" | "ssl-mode" | "ssl_mode"
+        )
+        .then(|| v.to_ascii_lowercase())
+    });
+    match mode {
+        None => Ok(TlsPlan::Verify),
+        Some(mode) if mode.starts_with("verify") => Ok(TlsPlan::AsWritten),
+        Some(mode) => Err(ConnectorError::Sql(format!(
+            "the URL in {variable} asks for sslmode {mode}, which does not check the server's \
+             certificate: another machine could read the department's data or pose as its \
+             database. Remove it (lifeline then verifies the server), or set \
+             tls_verify = false in the connector for a closed network"
+        ))),
     }
 }
 
@@ -532,5 +666,40 @@ mod tests {
             .map(CellValue::DateTime)
             .unwrap_or_default();
         assert_eq!(watermark_text(&at), "2024-05-01 10:00:00.000250");
+    }
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::*;
+
+    #[test]
+    fn a_remote_database_is_verified_unless_the_connector_opts_out() {
+        let plan = |url: &str, verify: bool| tls_plan(url, "DB_URL", verify);
+        assert_eq!(
+            plan("postgres://u:p@db.dept.gov.cn/x", true).unwrap(),
+            TlsPlan::Verify
+        );
+        assert_eq!(
+            plan("postgres://u:p@db.dept.gov.cn/x?sslmode=verify-full", true).unwrap(),
+            TlsPlan::AsWritten
+        );
+        let refused = plan("mysql://u:p@10.1.2.3/x?ssl-mode=PREFERRED", true)
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("tls_verify = false"), "{refused}");
+        assert!(!refused.contains("u:p"), "{refused}");
+        assert_eq!(
+            plan("mysql://u:p@10.1.2.3/x?ssl-mode=DISABLED", false).unwrap(),
+            TlsPlan::AsWritten
+        );
+        assert_eq!(
+            plan("postgres://postgres@127.0.0.1:5432/test", true).unwrap(),
+            TlsPlan::AsWritten
+        );
+        assert_eq!(
+            plan("postgres://u@localhost/x?sslmode=disable", true).unwrap(),
+            TlsPlan::AsWritten
+        );
     }
 }

@@ -5,9 +5,9 @@
 //! workbook of a few kilobytes would take the service down, and with it every other file of the
 //! inbox, again at each restart. With isolation on (the `lifeline` binary turns it on at start,
 //! [`isolate_workbooks`]), each workbook is read by a child `lifeline` process whose address
-//! space is capped; its rows come back over a pipe in a compact binary form ([`Frame`] tags
-//! below). A child that runs out of its budget or dies ends as an error for that one file, and
-//! the service goes on with the next. CSV is read in the process itself: its reader is
+//! space is capped; its rows come back over a pipe in a compact binary form (one tag byte per
+//! frame, below). A child that runs out of its budget or dies ends as an error for that one
+//! file, and the service goes on with the next. CSV is read in the process itself: its reader is
 //! lifeline's own and bounded by [`ReadLimits`].
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -204,54 +204,74 @@ enum Decoded {
     Ended,
 }
 
-/// Feeds the child's frames to `sink`. Every count and length is bounded before anything is
-/// allocated for it.
+/// One frame of a stream, read back.
+pub(crate) enum Frame {
+    /// A sheet starts.
+    StartSheet(SheetMeta),
+    /// A row of the current sheet: its number and cells.
+    Row(u32, Vec<CellValue>),
+    /// The current sheet ended.
+    EndSheet,
+    /// The writer finished (`true`: it was asked to stop early).
+    Done(bool),
+    /// The writer reported a reading error.
+    Failed(ReadError),
+}
+
+/// Reads the next frame, `None` at the end of the stream. Every count and length is bounded
+/// (`max_string` bytes, `max_columns` cells) before anything is allocated for it.
+pub(crate) fn read_frame(
+    input: &mut impl BufRead,
+    max_string: usize,
+    max_columns: usize,
+) -> std::io::Result<Option<Frame>> {
+    let mut tag = [0u8; 1];
+    if input.read(&mut tag)? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(match tag[0] {
+        START_SHEET => {
+            let name = read_string(input, max_string)?;
+            let hidden = read_u8(input)? != 0;
+            Frame::StartSheet(SheetMeta { name, hidden })
+        }
+        ROW => {
+            let row = read_u32(input)?;
+            let count = read_u32(input)? as usize;
+            if count > max_columns {
+                return Err(invalid(format!("a row of {count} cells")));
+            }
+            let mut cells = Vec::with_capacity(count);
+            for _ in 0..count {
+                cells.push(read_cell(input, max_string)?);
+            }
+            Frame::Row(row, cells)
+        }
+        END_SHEET => Frame::EndSheet,
+        DONE => Frame::Done(read_u8(input)? != 0),
+        FAILED => Frame::Failed(read_error(input, max_string)?),
+        other => return Err(invalid(format!("frame tag {other}"))),
+    }))
+}
+
+/// Feeds the child's frames to `sink`.
 fn decode(
     input: &mut impl BufRead,
     limits: &ReadLimits,
     sink: &mut dyn RowSink,
 ) -> std::io::Result<Decoded> {
     let max_string = (limits.max_cell_bytes as usize).max(1 << 10) + 64;
-    let mut cells: Vec<CellValue> = Vec::new();
     loop {
-        let mut tag = [0u8; 1];
-        if input.read(&mut tag)? == 0 {
-            return Ok(Decoded::Ended);
-        }
-        match tag[0] {
-            START_SHEET => {
-                let name = read_string(input, max_string)?;
-                let hidden = read_u8(input)? != 0;
-                if sink.start_sheet(&SheetMeta { name, hidden }).is_break() {
-                    return Ok(Decoded::Stopped);
-                }
-            }
-            ROW => {
-                let row = read_u32(input)?;
-                let count = read_u32(input)? as usize;
-                if count > limits.max_columns {
-                    return Err(invalid(format!("a row of {count} cells")));
-                }
-                cells.clear();
-                for _ in 0..count {
-                    cells.push(read_cell(input, max_string)?);
-                }
-                if sink.row(row, &mut cells).is_break() {
-                    return Ok(Decoded::Stopped);
-                }
-            }
-            END_SHEET => {
-                if sink.end_sheet().is_break() {
-                    return Ok(Decoded::Stopped);
-                }
-            }
-            DONE => {
-                return Ok(Decoded::Done {
-                    stopped: read_u8(input)? != 0,
-                });
-            }
-            FAILED => return Ok(Decoded::Failed(read_error(input, max_string)?)),
-            other => return Err(invalid(format!("frame tag {other}"))),
+        let flow = match read_frame(input, max_string, limits.max_columns)? {
+            None => return Ok(Decoded::Ended),
+            Some(Frame::StartSheet(sheet)) => sink.start_sheet(&sheet),
+            Some(Frame::Row(row, mut cells)) => sink.row(row, &mut cells),
+            Some(Frame::EndSheet) => sink.end_sheet(),
+            Some(Frame::Done(stopped)) => return Ok(Decoded::Done { stopped }),
+            Some(Frame::Failed(error)) => return Ok(Decoded::Failed(error)),
+        };
+        if flow.is_break() {
+            return Ok(Decoded::Stopped);
         }
     }
 }
@@ -322,14 +342,30 @@ fn read_error(input: &mut impl Read, max: usize) -> std::io::Result<ReadError> {
     })
 }
 
-/// The child's side: writes frames to stdout.
-struct FrameSink<W: Write> {
+/// The writing side: frames to the child's stdout, or to a staging file
+/// ([`crate::ingest::pull::Staging`]).
+pub(crate) struct FrameSink<W: Write> {
     out: W,
     /// Set when the parent stopped listening (it kills the child soon after).
     closed: bool,
 }
 
 impl<W: Write> FrameSink<W> {
+    /// Frames written to `out`.
+    pub(crate) fn new(out: W) -> Self {
+        FrameSink { out, closed: false }
+    }
+
+    /// Whether every frame so far was written.
+    pub(crate) fn is_ok(&self) -> bool {
+        !self.closed
+    }
+
+    /// The writer, to flush and rewind.
+    pub(crate) fn into_inner(self) -> W {
+        self.out
+    }
+
     fn put(&mut self, bytes: &[u8]) {
         if !self.closed && self.out.write_all(bytes).is_err() {
             self.closed = true;
@@ -431,7 +467,7 @@ impl<W: Write> RowSink for FrameSink<W> {
 }
 
 /// `lifeline __read-workbook FORMAT MEMORY_BYTES LIMITS_JSON PATH`: caps its own address space,
-/// reads the workbook and writes its frames to stdout. Started by [`read_in_child`] only.
+/// reads the workbook and writes its frames to stdout. Started by the parent reader only.
 pub fn worker_main(args: &[std::ffi::OsString]) -> ExitCode {
     let [format, memory, limits, path] = args else {
         eprintln!("usage: lifeline {WORKER_ARG} FORMAT MEMORY_BYTES LIMITS_JSON PATH");

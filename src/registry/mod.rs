@@ -6,6 +6,7 @@
 //! both backends accept. A file is stored in one transaction ([`FileWriter`]): its rows,
 //! rejects and receipt become visible together or not at all.
 
+pub mod backup;
 mod native;
 pub(crate) mod write;
 
@@ -250,6 +251,35 @@ fn is_secret_name(name: &str) -> bool {
     .any(|word| name.contains(word))
 }
 
+/// A PostgreSQL URL to another machine that says nothing of TLS gets `sslmode=verify-full`:
+/// the registry holds ID numbers and diagnoses, and an unverified connection could be read or
+/// answered by a machine in the middle. A mode written in the URL (`sslmode=disable` for a
+/// server without TLS on a closed network) is the operator's explicit choice and is kept, as is
+/// any URL to this machine or a socket.
+pub fn verified_tls(url: &str) -> String {
+    let Ok(parsed) = reqwest::Url::parse(url) else {
+        return url.to_string();
+    };
+    let host = parsed.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let local = host.is_empty()
+        || host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+        || parsed
+            .query_pairs()
+            .any(|(k, v)| k == "host" && v.starts_with('/'));
+    let stated = parsed
+        .query_pairs()
+        .any(|(k, _)| k.eq_ignore_ascii_case("sslmode"));
+    if local || stated {
+        return url.to_string();
+    }
+    let separator = if parsed.query().is_some() { '&' } else { '?' };
+    format!("{url}{separator}sslmode=verify-full")
+}
+
 impl Registry {
     /// Opens (creating if needed) the registry at `url` and migrates it to the current schema.
     pub async fn open(url: &str) -> Result<Registry, RegistryError> {
@@ -275,7 +305,7 @@ impl Registry {
             };
             (Backend::Sqlite, connect)
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            (Backend::Postgres, url.to_string())
+            (Backend::Postgres, verified_tls(url))
         } else {
             return Err(RegistryError::UnsupportedUrl(url.to_string()));
         };
@@ -525,6 +555,30 @@ impl Table {
 /// The current time as RFC 3339 text, as stored in the registry.
 pub fn now() -> String {
     chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+#[cfg(test)]
+mod tls_tests {
+    use super::verified_tls;
+
+    #[test]
+    fn a_remote_registry_is_reached_over_verified_tls_unless_the_url_says_otherwise() {
+        assert_eq!(
+            verified_tls("postgres://lifeline@10.0.0.5/lifeline"),
+            "postgres://lifeline@10.0.0.5/lifeline?sslmode=verify-full"
+        );
+        assert_eq!(
+            verified_tls("postgres://lifeline@db.example/lifeline?application_name=x"),
+            "postgres://lifeline@db.example/lifeline?application_name=x&sslmode=verify-full"
+        );
+        for kept in [
+            "postgres://lifeline@10.0.0.5/lifeline?sslmode=disable",
+            "postgres://postgres@127.0.0.1:5432/test",
+            "postgres://postgres@localhost/test",
+        ] {
+            assert_eq!(verified_tls(kept), kept);
+        }
+    }
 }
 
 #[cfg(test)]
