@@ -292,6 +292,28 @@ fn cell(row: &sqlx::any::AnyRow, index: usize) -> Option<String> {
         .map(|v| v.to_string())
 }
 
+/// A CSV cell as a spreadsheet will read it without running it: a value that begins with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return is a formula to Excel and WPS (`=HYPERLINK(...)`
+/// typed into a name field of a department's export would run on the caseworker's desk), so it
+/// gets a leading `'`, which spreadsheets show as text. Plain numbers (`-12.5`, `+3`) are left
+/// as they are. Excel, JSON and Parquet exports hold typed strings and need no guard.
+pub fn spreadsheet_safe(value: &str) -> std::borrow::Cow<'_, str> {
+    let risky = matches!(
+        value.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    );
+    let number = value.len() > 1
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'+' | b'-' | b'e' | b'E'))
+        && value.parse::<f64>().is_ok();
+    if risky && !number {
+        std::borrow::Cow::Owned(format!("'{value}"))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
+}
+
 /// Something rows can be written to.
 trait TableSink {
     fn header(&mut self, columns: &[&str]) -> Result<(), ExportError>;
@@ -307,8 +329,11 @@ impl<W: Write> TableSink for CsvSink<W> {
         Ok(())
     }
     fn row(&mut self, values: &[Option<String>]) -> Result<(), ExportError> {
-        self.0
-            .write_record(values.iter().map(|v| v.as_deref().unwrap_or("")))?;
+        for value in values {
+            self.0
+                .write_field(spreadsheet_safe(value.as_deref().unwrap_or("")).as_bytes())?;
+        }
+        self.0.write_record(None::<&[u8]>)?;
         Ok(())
     }
     fn finish(mut self: Box<Self>) -> Result<(), ExportError> {

@@ -25,7 +25,7 @@ use lifeline::linkage::spec::LinkageSpec;
 use lifeline::mapping::MappingSet;
 use lifeline::pipeline::LifelineSteps;
 use lifeline::read::isolate;
-use lifeline::registry::{Registry, Table};
+use lifeline::registry::{Registry, Table, backup};
 use lifeline::risk::RuleSet;
 use lifeline::risk::cases::{self, CaseFilter, Status};
 use lifeline::risk::report::{Week, write_weekly_report};
@@ -251,6 +251,21 @@ enum Command {
     Changes {
         #[command(subcommand)]
         action: ChangesAction,
+    },
+    /// Copy a SQLite registry and its audit log, while the service runs, into a new folder
+    /// (with a manifest of hashes); a PostgreSQL registry is backed up with pg_dump.
+    #[command(after_help = "Example:\n  lifeline backup /srv/backups/lifeline-2026-12-07")]
+    Backup {
+        /// A new (or empty) folder for the copy.
+        folder: PathBuf,
+    },
+    /// Put a backup folder back in place of the registry and its audit log, after checking it
+    /// whole; the current files are kept as FILE.before-restore-TIMESTAMP. Stop the service
+    /// first.
+    #[command(after_help = "Example:\n  lifeline restore /srv/backups/lifeline-2026-12-07")]
+    Restore {
+        /// A folder written by `lifeline backup`.
+        folder: PathBuf,
     },
     /// Run one connector now (an inbox takes every file it holds; an API or database is pulled
     /// from its watermark).
@@ -983,6 +998,48 @@ async fn run(cli: Cli) -> Result<bool> {
             let db = registry_url(&cli.db, &cli.config)?;
             return access::changes(&db, action).await;
         }
+        Command::Backup { ref folder } | Command::Restore { ref folder } => {
+            let folder = folder.clone();
+            let db = registry_url(&cli.db, &cli.config)?;
+            let audit = match &cli.audit {
+                Some(audit) => audit.clone(),
+                None => match &cli.config {
+                    Some(config) => serve::paths(Some(config))?.audit,
+                    None => None,
+                }
+                .map_or_else(|| lifeline::api::audit::default_audit_url(&db), Ok)?,
+            };
+            if matches!(cli.command, Command::Backup { .. }) {
+                let manifest = backup::backup(&db, &audit, &folder).await?;
+                for file in &manifest.files {
+                    println!(
+                        "{} ({}): {} bytes, sha256 {}",
+                        folder.join(&file.name).display(),
+                        file.role,
+                        file.size_bytes,
+                        file.sha256
+                    );
+                }
+                println!(
+                    "backup of {} (schema {}) written to {}",
+                    manifest.registry,
+                    manifest.schema_version,
+                    folder.display()
+                );
+            } else {
+                let restored = backup::restore(&db, &audit, &folder).await?;
+                for path in &restored.set_aside {
+                    println!("kept the replaced file as {}", path.display());
+                }
+                println!(
+                    "restored the backup of {} made {} (schema {})",
+                    restored.manifest.registry,
+                    restored.manifest.created_at,
+                    restored.manifest.schema_version
+                );
+            }
+            return Ok(true);
+        }
         Command::Flag { as_of, json } => {
             let rules = load_rules(cli.rules.as_deref())?;
             return flag(cli.db.unwrap_or_else(default_db), &rules, as_of, json).await;
@@ -1033,6 +1090,8 @@ async fn run(cli: Cli) -> Result<bool> {
         | Command::Report { .. }
         | Command::Keys { .. }
         | Command::Audit { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. }
         | Command::Changes { .. } => Ok(true),
         Command::Check => serve::check(cli.config.as_deref(), &mappings),
         Command::Serve { listen } => {

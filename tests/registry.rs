@@ -465,3 +465,50 @@ async fn a_files_rows_reach_the_database_file_after_its_commit() {
     assert_eq!(registry.count(Table::Records).await.unwrap(), 20_000);
     registry.close().await;
 }
+
+#[tokio::test]
+async fn a_csv_export_never_hands_a_spreadsheet_a_formula() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "序号,患者姓名,身份证号码,性别,入院日期,个人自付（元）,家庭住址\n\
+1,张三,11010519491231002X,女,2026/3/1,-200,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"点击\"\")\"\n\
+2,李四,110105491231002,女,2026年4月2日,1200元,@SUM(1+1)\n";
+    let file = common::write_text(dir.path(), "住院.csv", csv, encoding_rs::UTF_8);
+    for test in common::registries(dir.path()).await {
+        let registry = &test.registry;
+        let receipts = common::ingest(
+            registry,
+            &dir.path().join("receipts"),
+            std::slice::from_ref(&file),
+        )
+        .await;
+        assert_eq!(receipts[0].rows_accepted, 2, "{}", test.label);
+        let out = dir.path().join(format!("records-{}.csv", test.label));
+        export_table(registry, &records_query(), Format::Csv, Some(&out))
+            .await
+            .unwrap();
+        let mut reader = csv::Reader::from_path(&out).unwrap();
+        let cells: Vec<String> = reader
+            .records()
+            .flat_map(|row| row.unwrap().iter().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        for cell in &cells {
+            let dangerous = cell.starts_with(['=', '+', '@', '\t', '\r'])
+                || (cell.starts_with('-') && cell.parse::<f64>().is_err());
+            assert!(
+                !dangerous,
+                "{}: a cell a spreadsheet would run: {cell}",
+                test.label
+            );
+        }
+        assert!(
+            cells.iter().any(|c| c.starts_with("'=HYPERLINK(")),
+            "{}: the formula is kept as text: {cells:?}",
+            test.label
+        );
+        assert!(
+            cells.iter().any(|c| c == "'@SUM(1+1)"),
+            "{}: {cells:?}",
+            test.label
+        );
+    }
+}
