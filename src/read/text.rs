@@ -535,6 +535,37 @@ mod tests {
         assert_eq!(lines.0, expected);
     }
 
+    /// Regression: a quoted value whose last character is a line break (a remark typed with
+    /// Enter at its end) kept the row numbers of the rows after it right and dropped nothing.
+    #[test]
+    fn a_quoted_value_ending_in_a_line_break_keeps_its_row_and_the_next() {
+        for (text, expected) in [
+            ("姓名,备注\n张三,\"住院\n\"\n李四,b\n王五,c\n", [1, 2, 4, 5]),
+            (
+                "姓名,备注\r\n张三,\"住院\r\n\"\r\n李四,b\r\n王五,c\r\n",
+                [1, 2, 4, 5],
+            ),
+            ("姓名,备注\n张三,\"住院\n\n\"\n李四,b\n王五,c", [1, 2, 5, 6]),
+            ("姓名,备注\n\"张三\n\",a\n李四,b\n王五,c\n", [1, 2, 4, 5]),
+            (
+                "姓名,备注\n张三,\"a\n\"\n李四,\"b\n\"\n王五,\"c\n\"",
+                [1, 2, 4, 6],
+            ),
+            (
+                "姓名,备注\r\n张三,\"a\r\n\"\r\n李四,\"b\r\n\"\r\n王五,\"c\r\n\"\r\n",
+                [1, 2, 4, 6],
+            ),
+        ] {
+            let file = file_with(text.as_bytes());
+            let mut lines = Lines(Vec::new());
+            read_text(file.path(), &ReadLimits::default(), &mut lines).unwrap();
+            let rows: Vec<u32> = lines.0.iter().map(|(line, _)| *line).collect();
+            assert_eq!(rows, expected, "{text:?}: {:?}", lines.0);
+            let names: Vec<&str> = lines.0.iter().map(|(_, name)| name.trim_end()).collect();
+            assert_eq!(names, ["姓名", "张三", "李四", "王五"], "{text:?}");
+        }
+    }
+
     #[test]
     fn delimiter_is_sniffed() {
         assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n"), '\t');
