@@ -456,3 +456,105 @@ async fn a_zoned_timestamp_watermark_keeps_its_zone() {
         .await
         .unwrap();
 }
+
+/// A row committed late with an earlier timestamp than the watermark (its transaction began
+/// before the last pull) is pulled by the next pull, which reads the overlap window again and
+/// stores each row of it once.
+async fn late_rows_are_caught(url: &str, mysql: bool, label: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let table = format!("late_{label}_{}", std::process::id());
+    let create = format!(
+        "CREATE TABLE {table} (hzxm VARCHAR(50), sfzh VARCHAR(18), djjg VARCHAR(10), \
+         updated_at TIMESTAMP NULL)"
+    );
+    let insert = |n: u32, at: &str| {
+        format!(
+            "INSERT INTO {table} VALUES ('{}', '{}', 'D级', '{at}')",
+            person_name(n),
+            id_number(n)
+        )
+    };
+    let variable = format!("LIFELINE_TEST_LATE_{}_URL", label.to_uppercase());
+    // SAFETY: the variable is used by this test only
+    unsafe { std::env::set_var(&variable, url) };
+    let (quote, placeholder, database) = if mysql {
+        ('`', "?", "mysql")
+    } else {
+        ('"', "$1::timestamp", "postgres")
+    };
+    let toml = format!(
+        "kind = \"sql\"\ndepartment = \"housing\"\nmapping = \"housing\"\ndatabase = \"{database}\"\n\
+         url_env = \"{variable}\"\n\
+         query = '''SELECT hzxm AS {quote}户主姓名{quote}, sfzh AS {quote}身份证号{quote}, \
+         djjg AS {quote}鉴定等级{quote}, updated_at FROM {table} WHERE updated_at > {placeholder} \
+         ORDER BY updated_at'''\n\
+         watermark = {{ column = \"updated_at\", start = \"1970-01-01 00:00:00\", overlap_seconds = 600 }}\n"
+    );
+    let statements = [
+        create,
+        insert(1, "2024-05-03 10:00:00"),
+        insert(2, "2024-05-03 10:05:00"),
+        insert(3, "2024-05-03 10:10:00"),
+    ];
+    let run = async |sql: &str| {
+        if mysql {
+            let mut c = sqlx::MySqlConnection::connect(url).await.unwrap();
+            c.execute(sqlx::AssertSqlSafe(sql.to_string()))
+                .await
+                .unwrap();
+        } else {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            c.execute(sqlx::AssertSqlSafe(sql.to_string()))
+                .await
+                .unwrap();
+        }
+    };
+    for sql in &statements {
+        run(sql).await;
+    }
+    let first = sync(&registry, dir.path(), toml.clone()).await;
+    assert_eq!(first.rows_stored, 3, "{label}: {first:?}");
+    // committed after the pull, stamped before its watermark (10:10)
+    run(&insert(4, "2024-05-03 10:02:00")).await;
+    let second = sync(&registry, dir.path(), toml.clone()).await;
+    assert_eq!(
+        second.rows_stored, 1,
+        "{label}: the late row, and only it: {second:?}"
+    );
+    assert!(
+        second.notes.iter().any(|n| n.contains("skipped")),
+        "{label}: {:?}",
+        second.notes
+    );
+    let third = sync(&registry, dir.path(), toml).await;
+    assert_eq!(third.rows_stored, 0, "{label}: {third:?}");
+    assert_eq!(registry.count(Table::Records).await.unwrap(), 4, "{label}");
+    let mark = state::load(&registry, "housing_db")
+        .await
+        .unwrap()
+        .unwrap()
+        .watermark;
+    assert_eq!(mark.as_deref(), Some("2024-05-03 10:10:00"), "{label}");
+    run(&format!("DROP TABLE {table}")).await;
+}
+
+#[tokio::test]
+async fn a_row_committed_late_is_pulled_once_on_mariadb() {
+    let Ok(url) = std::env::var("LIFELINE_TEST_MYSQL") else {
+        eprintln!("LIFELINE_TEST_MYSQL not set: skipping the late-row test on MariaDB");
+        return;
+    };
+    late_rows_are_caught(&url, true, "mariadb").await;
+}
+
+#[tokio::test]
+async fn a_row_committed_late_is_pulled_once_on_postgres() {
+    let Ok(url) = std::env::var("LIFELINE_TEST_POSTGRES") else {
+        eprintln!("LIFELINE_TEST_POSTGRES not set: skipping the late-row test on PostgreSQL");
+        return;
+    };
+    late_rows_are_caught(&url, false, "postgres").await;
+}

@@ -447,6 +447,7 @@ impl HttpConfig {
             watermark_after: watermark_after.clone().or(watermark_before.clone()),
             fields: fields.clone(),
             pages,
+            ..PullRecord::default()
         };
         let outcome = writer.commit(&ingestor, "json", &record).await?;
         if matches!(outcome, crate::ingest::pull::PullOutcome::Empty) {

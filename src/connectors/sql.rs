@@ -13,8 +13,11 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::collections::HashSet;
+
 use futures_util::StreamExt;
 use serde::Deserialize;
+use sha2::Digest;
 use sqlx::{Column, ConnectOptions, Connection, Row, TypeInfo, ValueRef};
 
 use super::stage::Staging;
@@ -61,6 +64,12 @@ pub struct SqlWatermarkSpec {
     pub column: String,
     /// Watermark of the first pull (`1970-01-01 00:00:00`, `0`).
     pub start: String,
+    /// Seconds before the watermark that the next pull reads again (date-time watermarks
+    /// only; default 300). A row committed late with an earlier timestamp (its transaction
+    /// began before the last pull and committed after it) is then still pulled; rows read
+    /// again are recognised and stored once. Set it to the longest a transaction of the
+    /// department's system can stay open; 0 reads strictly after the watermark.
+    pub overlap_seconds: Option<f64>,
 }
 
 /// Which database server.
@@ -144,6 +153,14 @@ impl SqlConfig {
             ),
             _ => {}
         }
+        if let Some(overlap) = spec.watermark.as_ref().and_then(|w| w.overlap_seconds)
+            && !(overlap.is_finite() && (0.0..1e9).contains(&overlap))
+        {
+            problems.add(
+                "watermark",
+                format!("overlap_seconds {overlap} must be 0 or a positive number of seconds"),
+            );
+        }
         let timeout = spec.timeout_seconds.unwrap_or(60.0);
         if !(timeout.is_finite() && timeout > 0.0 && timeout < 1e6) {
             problems.add(
@@ -183,16 +200,33 @@ impl SqlConfig {
             _ => return Err(ConnectorError::MissingSecret(self.url_env.clone())),
         };
         let tls = tls_plan(&url, &self.url_env, self.tls_verify)?;
+        // the query reads again from `overlap` before the watermark; the rows of that window
+        // stored by earlier pulls are known by their hashes
+        let overlap = self
+            .watermark
+            .as_ref()
+            .map(|w| w.overlap_seconds.unwrap_or(DEFAULT_OVERLAP_SECONDS))
+            .unwrap_or(0.0);
+        let bound = watermark_before
+            .as_deref()
+            .map(|mark| reach_back(mark, overlap).unwrap_or_else(|| mark.to_string()));
+        let seen = match &bound {
+            Some(bound) if bound.as_str() != watermark_before.as_deref().unwrap_or("") => {
+                state::seen_rows(context.registry, &connector.name, bound).await?
+            }
+            _ => HashSet::new(),
+        };
         // the transfer goes to a staging file: the registry is not locked while the
         // department's database is slow
         let mut staging = Staging::new()?;
         let mut columns = Vec::new();
-        let watermark_after = match self.database {
+        let pulled = match self.database {
             Database::Mysql => {
                 self.pull_mysql(
                     &url,
                     tls,
-                    watermark_before.as_deref(),
+                    bound.as_deref(),
+                    (&seen, overlap),
                     &mut staging,
                     &mut columns,
                     context,
@@ -203,7 +237,8 @@ impl SqlConfig {
                 self.pull_postgres(
                     &url,
                     tls,
-                    watermark_before.as_deref(),
+                    bound.as_deref(),
+                    (&seen, overlap),
                     &mut staging,
                     &mut columns,
                     context,
@@ -211,16 +246,33 @@ impl SqlConfig {
                 .await?
             }
         };
+        // the greatest value read may lie inside the overlap, below the watermark
+        let watermark_after = match (pulled.greatest.clone(), watermark_before.clone()) {
+            (Some(read), Some(before)) if !later_mark(&read, &before) => Some(before),
+            (read, before) => read.or(before),
+        };
         let (_gate, ingestor, writer) = staging.into_pull("sql", connector, context).await?;
+        let forget_before = watermark_after
+            .as_deref()
+            .and_then(|mark| reach_back(mark, overlap));
         let record = PullRecord {
             connector: connector.name.clone(),
             kind: "sql".into(),
             source: self.query.clone(),
             watermark_before: watermark_before.clone(),
-            watermark_after: watermark_after.clone().or(watermark_before.clone()),
+            watermark_after: watermark_after.clone(),
             fields: columns.clone(),
             pages: 1,
+            seen_rows: pulled.window.into_iter().collect(),
+            forget_before,
         };
+        if pulled.skipped > 0 {
+            report.notes.push(format!(
+                "{} rows of the overlap ({overlap} s before the watermark) were stored by an \
+                 earlier pull and skipped",
+                pulled.skipped
+            ));
+        }
         let outcome = writer.commit(&ingestor, "sql", &record).await?;
         if matches!(outcome, PullOutcome::Empty) {
             state::touch(context.registry, &connector.name, false).await?;
@@ -259,15 +311,17 @@ impl SqlConfig {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn pull_mysql(
         &self,
         url: &str,
         tls: TlsPlan,
         watermark: Option<&str>,
+        overlap: (&HashSet<String>, f64),
         staging: &mut Staging,
         columns: &mut Vec<String>,
         context: &SyncContext<'_>,
-    ) -> Result<Option<String>, ConnectorError> {
+    ) -> Result<Pulled, ConnectorError> {
         let mut options = sqlx::mysql::MySqlConnectOptions::from_str(url)
             .map_err(|e| ConnectorError::Sql(format!("the URL in {}: {e}", self.url_env)))?;
         if tls == TlsPlan::Verify {
@@ -288,7 +342,7 @@ impl SqlConfig {
                 query = query.bind(watermark.unwrap_or_default());
             }
             let rows = query.fetch(&mut connection);
-            self.stream(rows, mysql_cells, staging, columns, context)
+            self.stream(rows, mysql_cells, overlap, staging, columns, context)
                 .await
         };
         // after a failure the connection may be mid-query: it is dropped, not waited for
@@ -303,15 +357,17 @@ impl SqlConfig {
         result
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn pull_postgres(
         &self,
         url: &str,
         tls: TlsPlan,
         watermark: Option<&str>,
+        overlap: (&HashSet<String>, f64),
         staging: &mut Staging,
         columns: &mut Vec<String>,
         context: &SyncContext<'_>,
-    ) -> Result<Option<String>, ConnectorError> {
+    ) -> Result<Pulled, ConnectorError> {
         let mut options = sqlx::postgres::PgConnectOptions::from_str(url)
             .map_err(|e| ConnectorError::Sql(format!("the URL in {}: {e}", self.url_env)))?;
         if tls == TlsPlan::Verify {
@@ -332,7 +388,7 @@ impl SqlConfig {
                 query = query.bind(watermark.unwrap_or_default());
             }
             let rows = query.fetch(&mut connection);
-            self.stream(rows, postgres_cells, staging, columns, context)
+            self.stream(rows, postgres_cells, overlap, staging, columns, context)
                 .await
         };
         // after a failure the connection may be mid-query: it is dropped, not waited for
@@ -347,18 +403,21 @@ impl SqlConfig {
         result
     }
 
-    /// Stages every row of the stream; returns the greatest watermark value.
+    /// Stages every row of the stream that no earlier pull stored (`seen`); returns the
+    /// greatest watermark value and the rows inside the overlap window of it.
     async fn stream<R: Row>(
         &self,
         mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
         cells_of: fn(&R) -> Vec<CellValue>,
+        (seen, overlap): (&HashSet<String>, f64),
         staging: &mut Staging,
         columns: &mut Vec<String>,
         context: &SyncContext<'_>,
-    ) -> Result<Option<String>, ConnectorError> {
+    ) -> Result<Pulled, ConnectorError> {
         let mut watermark_index: Option<usize> = None;
         let mut zoned = false;
         let mut greatest: Option<CellValue> = None;
+        let mut pulled = Pulled::default();
         loop {
             let next = tokio::select! {
                 next = tokio::time::timeout(self.timeout, rows.next()) => next,
@@ -396,23 +455,117 @@ impl SqlConfig {
                 staging.sheet("query", columns.clone())?;
             }
             let cells = cells_of(&row);
-            if let Some(index) = watermark_index
-                && let Some(value) = cells.get(index)
-                && !value.is_blank()
+            let mark = watermark_index
+                .and_then(|index| cells.get(index))
+                .filter(|value| !value.is_blank())
+                .cloned();
+            if let Some(value) = &mark
                 && greatest.as_ref().is_none_or(|g| greater(value, g))
             {
                 greatest = Some(value.clone());
             }
+            if overlap > 0.0
+                && let Some(value) = &mark
+            {
+                let hash = row_hash(&cells);
+                if seen.contains(&hash) {
+                    pulled.skipped += 1;
+                    continue;
+                }
+                let mark = mark_text(value, zoned);
+                // only the rows within the overlap of the greatest value are kept in memory
+                if let Some(lower) = greatest
+                    .as_ref()
+                    .and_then(|g| reach_back(&mark_text(g, zoned), overlap))
+                {
+                    while pulled.window.front().is_some_and(|(_, m)| *m < lower) {
+                        pulled.window.pop_front();
+                    }
+                }
+                pulled.window.push_back((hash, mark));
+            }
             staging.row(cells)?;
         }
-        Ok(greatest.map(|value| {
-            let text = watermark_text(&value);
-            if zoned && matches!(value, CellValue::DateTime(_)) {
-                format!("{text}+00:00")
-            } else {
-                text
-            }
-        }))
+        pulled.greatest = greatest.map(|value| mark_text(&value, zoned));
+        Ok(pulled)
+    }
+}
+
+/// How far back the next pull reads by default: five minutes.
+const DEFAULT_OVERLAP_SECONDS: f64 = 300.0;
+
+/// What a query brought.
+#[derive(Debug, Default)]
+struct Pulled {
+    /// The greatest watermark value read, as it is bound to the next query.
+    greatest: Option<String>,
+    /// Rows skipped as stored by an earlier pull.
+    skipped: u64,
+    /// `(hash, watermark value)` of the rows within the overlap of the greatest value.
+    window: std::collections::VecDeque<(String, String)>,
+}
+
+/// A watermark value as bound to the next query and remembered with a row.
+fn mark_text(value: &CellValue, zoned: bool) -> String {
+    let text = watermark_text(value);
+    if zoned && matches!(value, CellValue::DateTime(_)) {
+        format!("{text}+00:00")
+    } else {
+        text
+    }
+}
+
+/// `mark` moved `seconds` earlier, in the same form; `None` for a mark that is not a date-time
+/// (a number, a code), which is read strictly after.
+fn reach_back(mark: &str, seconds: f64) -> Option<String> {
+    if seconds <= 0.0 {
+        return None;
+    }
+    let (naive, zone) = match mark.strip_suffix("+00:00") {
+        Some(naive) => (naive, "+00:00"),
+        None => (mark, ""),
+    };
+    let at = chrono::NaiveDateTime::parse_from_str(naive, "%Y-%m-%d %H:%M:%S%.f").ok()?;
+    let earlier = at - chrono::Duration::milliseconds((seconds * 1000.0) as i64);
+    Some(format!("{}{zone}", earlier.format("%Y-%m-%d %H:%M:%S%.f")))
+}
+
+/// Whether watermark `a` is later than `b`: as date-times, as numbers, else as text.
+fn later_mark(a: &str, b: &str) -> bool {
+    let time = |m: &str| {
+        chrono::NaiveDateTime::parse_from_str(m.trim_end_matches("+00:00"), "%Y-%m-%d %H:%M:%S%.f")
+            .ok()
+    };
+    if let (Some(a), Some(b)) = (time(a), time(b)) {
+        return a > b;
+    }
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => a > b,
+    }
+}
+
+/// A row as remembered: the SHA-256 of its cells with their types, 128 bits in hex.
+fn row_hash(cells: &[CellValue]) -> String {
+    let mut hasher = sha2::Sha256::new();
+    for cell in cells {
+        let text = cell.display();
+        hasher.update([cell_tag(cell)]);
+        hasher.update((text.len() as u64).to_le_bytes());
+        hasher.update(text.as_bytes());
+    }
+    hex::encode(&hasher.finalize()[..16])
+}
+
+fn cell_tag(cell: &CellValue) -> u8 {
+    match cell {
+        CellValue::Empty => b'e',
+        CellValue::Text(_) => b't',
+        CellValue::Int(_) => b'i',
+        CellValue::Float(_) => b'f',
+        CellValue::Bool(_) => b'b',
+        CellValue::DateTime(_) => b'd',
+        CellValue::Error(_) => b'x',
     }
 }
 

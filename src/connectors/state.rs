@@ -93,8 +93,49 @@ pub async fn save_pull(
         .bind(&now)
         .execute(&mut *c)
         .await?;
+        if let Some(before) = &record.forget_before {
+            sqlx::query("DELETE FROM pull_rows_seen WHERE connector = $1 AND mark < $2")
+                .bind(&record.connector)
+                .bind(before)
+                .execute(&mut *c)
+                .await?;
+        }
+        for chunk in record.seen_rows.chunks(300) {
+            let mut sql = String::from("INSERT INTO pull_rows_seen (connector, row_hash, mark) VALUES ");
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!("($1, ${}, ${})", 2 * i + 2, 2 * i + 3));
+            }
+            sql.push_str(" ON CONFLICT (connector, row_hash) DO UPDATE SET mark = excluded.mark");
+            // the statement is built from constants and placeholders only
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(&record.connector);
+            for (hash, mark) in chunk {
+                query = query.bind(hash).bind(mark);
+            }
+            query.execute(&mut *c).await?;
+        }
     });
     Ok(())
+}
+
+/// Hashes of the rows `connector` pulled with a watermark value at or after `from`.
+pub async fn seen_rows(
+    registry: &Registry,
+    connector: &str,
+    from: &str,
+) -> Result<std::collections::HashSet<String>, RegistryError> {
+    let rows =
+        sqlx::query("SELECT row_hash FROM pull_rows_seen WHERE connector = $1 AND mark >= $2")
+            .bind(connector)
+            .bind(from)
+            .fetch_all(registry.pool())
+            .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| sqlx::Row::try_get::<String, _>(row, 0).ok())
+        .collect())
 }
 
 /// Notes that `connector` pulled and found nothing new (or delivered a file, for an inbox).

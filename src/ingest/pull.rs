@@ -38,6 +38,12 @@ pub struct PullRecord {
     pub fields: Vec<String>,
     /// Pages (or result sets) read.
     pub pages: i64,
+    /// Rows of the pull inside the connector's overlap window, as `(hash, watermark value)`:
+    /// remembered so that the next pull, which reads that window again, stores them only once.
+    pub seen_rows: Vec<(String, String)>,
+    /// Remembered rows with a watermark value below this are forgotten (the next pull no longer
+    /// reads them).
+    pub forget_before: Option<String>,
 }
 
 /// How a pull ended.
