@@ -246,8 +246,9 @@ async fn main() {
     println!();
     println!("duration         {seconds} s");
     println!(
-        "files dropped    {} ({} put aside)",
+        "files dropped    {} new, {} resent ({} put aside)",
         dropped.len(),
+        resent.len(),
         tally.put_aside.len()
     );
     println!("rows expected    {}", tally.rows_expected);
