@@ -13,8 +13,31 @@ use calamine::{Data, DataRef, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
 
 use super::{CellValue, FileFormat, FileInfo, ReadError, ReadLimits, RowSink, SheetMeta};
 
-/// Reads every worksheet of a workbook into `sink`.
+/// Reads every worksheet of a workbook into `sink`. A panic inside the reader (calamine
+/// asserts on some crafted files) ends as a damaged-file error for this file; the rows sent
+/// before it are rolled back with the file.
 pub fn read_workbook(
+    path: &Path,
+    format: FileFormat,
+    limits: &ReadLimits,
+    sink: &mut dyn RowSink,
+) -> Result<FileInfo, ReadError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_unguarded(path, format, limits, sink)
+    }))
+    .unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Err(ReadError::Corrupt(format!(
+            "the workbook reader failed on its content ({reason})"
+        )))
+    })
+}
+
+fn read_unguarded(
     path: &Path,
     format: FileFormat,
     limits: &ReadLimits,
