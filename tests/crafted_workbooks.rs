@@ -80,7 +80,8 @@ fn a_workbook_that_asks_for_gigabytes_fails_alone_within_the_budget() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains("a_crafted.xls: FAILED: reading this workbook needed more than the 1024 MiB"),
+        stdout
+            .contains("a_crafted.xls: FAILED: reading this workbook needed more than the 1024 MiB"),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
