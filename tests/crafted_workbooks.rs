@@ -50,11 +50,11 @@ async fn a_workbook_the_reader_panics_on_fails_alone_as_damaged() {
 }
 
 /// A 5 KB compound document whose sector chain loops: calamine follows it up to the stream
-/// length the file declares, gigabytes. The service reads workbooks in a child process with a
-/// memory budget, so the file fails alone, quickly, with the budget's reason, and the next file
-/// is taken.
+/// length the file declares, past 4 GiB. Its chains are checked against the file's size
+/// first, so it fails alone, at once, as damaged (before the check, only the child reader's
+/// memory budget stopped it), and the next file is taken.
 #[test]
-fn a_workbook_that_asks_for_gigabytes_fails_alone_within_the_budget() {
+fn a_workbook_whose_sector_chain_loops_fails_alone_as_damaged() {
     let dir = tempfile::tempdir().unwrap();
     let crafted = dir.path().join("a_crafted.xls");
     std::fs::copy(fixture("calamine_cyclic_chain.xls"), &crafted).unwrap();
@@ -81,13 +81,13 @@ fn a_workbook_that_asks_for_gigabytes_fails_alone_within_the_budget() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         stdout
-            .contains("a_crafted.xls: FAILED: reading this workbook needed more than the 1024 MiB"),
+            .contains("a_crafted.xls: FAILED: workbook is damaged or truncated (its compound-document structure is damaged"),
         "{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("z_good.csv: ingested"), "{stdout}");
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(60),
+        started.elapsed() < std::time::Duration::from_secs(20),
         "took {:?}",
         started.elapsed()
     );

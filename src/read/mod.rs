@@ -8,6 +8,7 @@
 //! Finding the header row and footer rows is [`header`]'s job.
 
 pub mod cell;
+pub mod compound;
 pub mod header;
 pub mod isolate;
 pub mod sniff;

@@ -47,6 +47,11 @@ fn read_unguarded(
         format: format.as_str().into(),
         ..FileInfo::default()
     };
+    // .xls, and .xlsx saved with a password, are compound documents: their chains are checked
+    // against the file's size before calamine follows them
+    if super::compound::is_compound(path) {
+        super::compound::check(path)?;
+    }
     match format {
         FileFormat::Xlsx => {
             check_zip_parts(path, limits)?;
