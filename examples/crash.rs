@@ -33,17 +33,9 @@ use harness::{Rng, Tally, World, check, check_linkage, check_pulls, export, star
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str, default: u64| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let kills = value("--kills", 50);
-    let seed = value("--seed", 7);
-    let keep = args.iter().any(|a| a == "--keep");
+    let kills = harness::arg("--kills", 50);
+    let seed = harness::arg("--seed", 7);
+    let keep = std::env::args().any(|a| a == "--keep");
     let temp = tempfile::tempdir().expect("temporary folder");
     let world = World::create(temp.path(), &[], None);
     world.add_api(start_api(Duration::from_millis(150)));

@@ -105,18 +105,10 @@ async fn reader(base: String, key: String, reads: Arc<Reads>, stop: Arc<AtomicBo
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str, default: u64| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let seconds = value("--seconds", 600);
-    let seed = value("--seed", 7);
-    let readers = value("--readers", 2);
-    let grow_for = Duration::from_secs(value("--grow-for", u64::MAX / 4));
+    let seconds = harness::arg("--seconds", 600);
+    let seed = harness::arg("--seed", 7);
+    let readers = harness::arg("--readers", 2);
+    let grow_for = Duration::from_secs(harness::arg("--grow-for", u64::MAX / 4));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")

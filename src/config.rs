@@ -49,6 +49,27 @@ impl<'a> Problems<'a> {
     }
 }
 
+/// Whether `url` names this machine: `localhost` or a loopback address. Traffic to it never
+/// crosses a network, so it needs no TLS.
+pub fn is_loopback_url(url: &reqwest::Url) -> bool {
+    let host = url.host_str().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a database URL reaches a server on this machine: a loopback host, no host, or a
+/// Unix socket (`host=/run/postgresql`, `socket=/run/mysqld/mysqld.sock`).
+pub fn is_local_database_url(url: &reqwest::Url) -> bool {
+    url.host_str().unwrap_or("").is_empty()
+        || is_loopback_url(url)
+        || url
+            .query_pairs()
+            .any(|(k, v)| (k == "host" || k == "socket") && v.starts_with('/'))
+}
+
 /// Whether `name` can be an environment variable name (`HOUSING_API_TOKEN`).
 pub fn is_env_name(name: &str) -> bool {
     let mut chars = name.chars();

@@ -981,14 +981,7 @@ async fn run(cli: Cli) -> Result<bool> {
             json,
         } => {
             let db = registry_url(&cli.db, &cli.config)?;
-            let audit = match &cli.audit {
-                Some(audit) => audit.clone(),
-                None => match &cli.config {
-                    Some(config) => serve::paths(Some(config))?.audit,
-                    None => None,
-                }
-                .map_or_else(|| lifeline::api::audit::default_audit_url(&db), Ok)?,
-            };
+            let audit = audit_url(&cli.audit, &cli.config, &db)?;
             return match action {
                 Some(AuditAction::Verify) => access::verify(&audit).await,
                 None => access::list(&audit, since.as_deref(), key.as_deref(), limit, json).await,
@@ -1001,14 +994,7 @@ async fn run(cli: Cli) -> Result<bool> {
         Command::Backup { ref folder } | Command::Restore { ref folder } => {
             let folder = folder.clone();
             let db = registry_url(&cli.db, &cli.config)?;
-            let audit = match &cli.audit {
-                Some(audit) => audit.clone(),
-                None => match &cli.config {
-                    Some(config) => serve::paths(Some(config))?.audit,
-                    None => None,
-                }
-                .map_or_else(|| lifeline::api::audit::default_audit_url(&db), Ok)?,
-            };
+            let audit = audit_url(&cli.audit, &cli.config, &db)?;
             if matches!(cli.command, Command::Backup { .. }) {
                 let manifest = backup::backup(&db, &audit, &folder).await?;
                 for file in &manifest.files {
@@ -1313,6 +1299,19 @@ fn registry_url(db: &Option<String>, config: &Option<PathBuf>) -> Result<String>
         (Some(db), _) => db.clone(),
         (None, Some(config)) => serve::paths(Some(config))?.db.unwrap_or_else(default_db),
         (None, None) => default_db(),
+    })
+}
+
+/// The read audit's URL: `--audit`, else `audit` in lifeline.toml, else beside the registry.
+fn audit_url(audit: &Option<String>, config: &Option<PathBuf>, db: &str) -> Result<String> {
+    let configured = match (audit, config) {
+        (Some(audit), _) => Some(audit.clone()),
+        (None, Some(config)) => serve::paths(Some(config))?.audit,
+        (None, None) => None,
+    };
+    Ok(match configured {
+        Some(audit) => audit,
+        None => lifeline::api::audit::default_audit_url(db)?,
     })
 }
 

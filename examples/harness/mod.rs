@@ -11,6 +11,16 @@ use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Row};
 
+/// The number after `flag` on the command line, or `default`.
+pub fn arg(flag: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A small deterministic generator: the same seed gives the same kills.
 pub struct Rng(pub u64);
 

@@ -133,12 +133,11 @@ END $$;
 /// Where the audit log of a registry lives: a file beside a SQLite registry, the same
 /// PostgreSQL database otherwise.
 pub fn default_audit_url(registry_url: &str) -> Result<String, RegistryError> {
-    if let Some(path) = registry_url.strip_prefix("sqlite:") {
-        let path = path.trim_start_matches("//");
-        let file = path.split('?').next().unwrap_or(path);
-        if file == ":memory:" || path.contains("mode=memory") {
+    if registry_url.starts_with("sqlite:") {
+        let Some(file) = crate::registry::backup::sqlite_file(registry_url) else {
             return Ok("sqlite::memory:".into());
-        }
+        };
+        let file = file.display().to_string();
         let audit = match file.strip_suffix(".db") {
             Some(stem) => format!("{stem}.audit.db"),
             None => format!("{file}.audit.db"),

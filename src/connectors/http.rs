@@ -244,7 +244,7 @@ impl HttpConfig {
         };
         if let Some(url) = &url
             && url.scheme() == "http"
-            && !is_loopback(url)
+            && !crate::config::is_loopback_url(url)
             && !spec.insecure_http
         {
             problems.add(
@@ -907,15 +907,6 @@ pub fn redacted(url: &reqwest::Url, auth: &Auth) -> String {
         shown.query_pairs_mut().clear().extend_pairs(pairs);
     }
     shown.to_string()
-}
-
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let host = url.host_str().unwrap_or("");
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Redirects are followed on the same origin only (scheme, host and port): a token or API key

@@ -26,7 +26,7 @@ use super::{
     state,
 };
 use crate::config::is_env_name;
-use crate::ingest::pull::{PullOutcome, PullRecord};
+use crate::ingest::pull::{PullOutcome, PullRecord, cell_key};
 use crate::read::CellValue;
 
 /// The file's keys for `kind = "sql"`.
@@ -549,24 +549,11 @@ fn later_mark(a: &str, b: &str) -> bool {
 fn row_hash(cells: &[CellValue]) -> String {
     let mut hasher = sha2::Sha256::new();
     for cell in cells {
-        let text = cell.display();
-        hasher.update([cell_tag(cell)]);
-        hasher.update((text.len() as u64).to_le_bytes());
-        hasher.update(text.as_bytes());
+        let key = cell_key(cell);
+        hasher.update((key.len() as u64).to_le_bytes());
+        hasher.update(key.as_bytes());
     }
     hex::encode(&hasher.finalize()[..16])
-}
-
-fn cell_tag(cell: &CellValue) -> u8 {
-    match cell {
-        CellValue::Empty => b'e',
-        CellValue::Text(_) => b't',
-        CellValue::Int(_) => b'i',
-        CellValue::Float(_) => b'f',
-        CellValue::Bool(_) => b'b',
-        CellValue::DateTime(_) => b'd',
-        CellValue::Error(_) => b'x',
-    }
 }
 
 /// How a connection's TLS is set.
@@ -584,18 +571,7 @@ enum TlsPlan {
 fn tls_plan(url: &str, variable: &str, verify: bool) -> Result<TlsPlan, ConnectorError> {
     let parsed = reqwest::Url::parse(url)
         .map_err(|e| ConnectorError::Sql(format!("the URL in {variable} is not a URL: {e}")))?;
-    let host = parsed.host_str().unwrap_or("");
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let socket = parsed
-        .query_pairs()
-        .any(|(k, v)| (k == "host" || k == "socket") && v.starts_with('/'));
-    let local = host.is_empty()
-        || socket
-        || host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if local || !verify {
+    if crate::config::is_local_database_url(&parsed) || !verify {
         return Ok(TlsPlan::AsWritten);
     }
     let mode = parsed.query_pairs().find_map(|(k, v)| {

@@ -373,7 +373,7 @@ impl Fed {
 }
 
 /// A cell as hashed: its type and its text, so `1` and `"1"` differ.
-fn cell_key(cell: &CellValue) -> String {
+pub(crate) fn cell_key(cell: &CellValue) -> String {
     let tag = match cell {
         CellValue::Empty => 'e',
         CellValue::Text(_) => 't',

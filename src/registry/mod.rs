@@ -260,16 +260,7 @@ pub fn verified_tls(url: &str) -> String {
     let Ok(parsed) = reqwest::Url::parse(url) else {
         return url.to_string();
     };
-    let host = parsed.host_str().unwrap_or("");
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let local = host.is_empty()
-        || host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-        || parsed
-            .query_pairs()
-            .any(|(k, v)| k == "host" && v.starts_with('/'));
+    let local = crate::config::is_local_database_url(&parsed);
     let stated = parsed
         .query_pairs()
         .any(|(k, _)| k.eq_ignore_ascii_case("sslmode"));
